@@ -53,6 +53,16 @@ class WorkCalendar:
         out = self.days[np.clip(idx, 0, len(self.days) - 1)]
         return np.where(n == 0, d, out)
 
+    def subtract(self, dates, n) -> np.ndarray:
+        """The n-th working day strictly before each date (n = 0: the date itself)."""
+        d = np.asarray(dates, dtype="datetime64[D]")
+        n = np.broadcast_to(np.asarray(n, dtype=np.int64), d.shape)
+        idx = np.searchsorted(self.days, d, side="left") - n
+        if idx.size and idx.min() < 0:
+            raise ValueError(f"working-day arithmetic before {FIRST_YEAR}: lower chiso.workdays.FIRST_YEAR")
+        out = self.days[np.clip(idx, 0, len(self.days) - 1)]
+        return np.where(n == 0, d, out)
+
     def count(self, start, end) -> np.ndarray:
         """Working days strictly after `start` up to and including `end` (0 if end <= start)."""
         s = np.searchsorted(self.days, np.asarray(start, dtype="datetime64[D]"), side="right")
