@@ -566,6 +566,29 @@ def count(ds: Dataset, meth: Methodology, periods: Iterable[Period | str]) -> pd
     return pd.concat([count_period(prep, p) for p in periods], ignore_index=True)
 
 
+def dossier_status(prep: Prepared, period: Period | str) -> pd.DataFrame:
+    """Per dossier, how ON_TIME judged it in the period: the drill-down beneath every count.
+
+    counted: in the ON_TIME denominator (received in the period or carried over); on_time: in
+    its numerator; evaluated_at: the end used (end of processing, a pending supplement's request,
+    or the period end); effective_due: the due date after supplement pauses.
+    """
+    c = PeriodCounter(prep, parse_period(period))
+    eval_end, due = c.evaluation
+    d = prep.ds.dossiers
+    counted = c.in_progress
+    return pd.DataFrame({
+        "dossier_id": d["dossier_id"],
+        "unit_id": d["unit_id"],
+        "procedure_code": d["procedure_code"],
+        "counted": counted,
+        "on_time": counted & c.on_time,
+        "evaluated_at": eval_end.astype("datetime64[us]"),
+        "effective_due": due.astype("datetime64[us]"),
+        "due_recorded": prep.d_due_recorded,
+    })
+
+
 def processing_time_by_procedure(prep: Prepared, period: Period | str, unit_id: str | None = None) -> pd.DataFrame:
     """Mean processing time per procedure in its own time unit, beside the legal limit.
 
