@@ -6,7 +6,7 @@ one line `chiso: error: …` without a traceback; anything else is a bug and kee
 
 from __future__ import annotations
 
-import sys
+import functools
 import time
 from pathlib import Path
 from typing import Optional
@@ -28,6 +28,20 @@ SYNTHETIC_BANNER = "Dữ liệu mô phỏng / synthetic data"
 
 class UserError(Exception):
     """A problem with the user's input: printed as one line, exit code 2."""
+
+
+def user_errors(command):
+    """Turn a user error into one line on stderr and exit code 2, with no traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (UserError, *USER_ERRORS) as exc:
+            typer.echo(f"chiso: error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -78,6 +92,7 @@ def _ranking_summary(units: pd.DataFrame, lang_note: str) -> str:
 
 
 @app.command()
+@user_errors
 def generate(
     out: Path = typer.Option(..., "--out", help="Directory to write the demo dataset into."),
     seed: int = typer.Option(20240701, help="Random seed: the same seed and scenario give identical data."),
@@ -102,12 +117,14 @@ def generate(
 
 
 @app.command("score")
+@user_errors
 def score_cmd(
     data: Path = typer.Option(..., "--data", help="Data directory (Parquet tables + dataset.json)."),
     period: str = typer.Option(..., "--period", help="2024-06, 2024-Q2, 2024, 2024-W23, 2024-06-01..2024-06-15 or 'latest'."),
     methodology: Optional[Path] = typer.Option(None, help="Methodology YAML (default: portal-2026)."),
     level: str = typer.Option("indicator", help="indicator: a row per unit × indicator; unit: a row per unit."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write CSV here instead of printing."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                          help="Write CSV here instead of printing; '{period}' in the name becomes the period."),
     lang: str = typer.Option("vi", help="Language of band names: vi or en."),
 ) -> None:
     """Score every unit for a period."""
@@ -124,6 +141,7 @@ def score_cmd(
     if output is None:
         typer.echo(_show(table) + banner)
         return
+    output = Path(str(output).replace("{period}", label.replace("..", "_")))
     _write_csv(table, output)
     if level == "unit":
         typer.echo(f"Xếp hạng kỳ {label} / ranking for {label} (methodology {meth.name}):")
@@ -132,6 +150,7 @@ def score_cmd(
 
 
 @app.command("score-counts")
+@user_errors
 def score_counts_cmd(
     counts_file: Path = typer.Argument(..., help="CSV with unit_id, period, indicator, numerator, denominator."),
     methodology: Optional[Path] = typer.Option(None, help="Methodology YAML (default: portal-2026)."),
@@ -156,21 +175,8 @@ def score_counts_cmd(
 
 
 def main() -> None:
-    """Console entry point: user errors become one line and exit code 2."""
-    try:
-        app(standalone_mode=False)
-    except (UserError, *USER_ERRORS) as exc:
-        typer.echo(f"chiso: error: {exc}", err=True)
-        sys.exit(2)
-    except typer.Abort:
-        sys.exit(1)
-    except Exception as exc:  # click usage errors arrive as ClickException in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    """Console entry point (usage errors are click's: exit code 2 with its message)."""
+    app()
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ DOSSIER_RATINGS = ("satisfied", "unsatisfied")
 PETITION_RATINGS = ("positive", "negative")
 PETITION_TOPICS = ("procedure", "staff", "other")
 CHANNELS = (1, 2, 3)
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
 TABLES = ("units", "procedures", "dossiers", "petitions")
 
 
@@ -189,8 +190,8 @@ def _coerce(table: str, col: Column, values: pd.Series) -> pd.Series:
     if col.type == "datetime":
         if pd.api.types.is_datetime64_any_dtype(values.dtype):
             out = values
-            if getattr(out.dt, "tz", None) is not None:
-                out = out.dt.tz_localize(None)
+            if getattr(out.dt, "tz", None) is not None:  # compare in Vietnamese local time
+                out = out.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
         else:
             out = pd.to_datetime(values, errors="coerce", format="ISO8601")
             bad = present & out.isna().to_numpy()

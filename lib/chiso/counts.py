@@ -522,15 +522,15 @@ RULES: dict[str, tuple[Rule, frozenset[str]]] = {
 
 def check_rules(meth: Methodology) -> None:
     """Every indicator names a counting rule chiso has, with options that rule understands."""
-    for ind in meth.indicators:
+    source = meth.path or meth.name
+    for i, ind in enumerate(meth.indicators):
+        where = f"methodology file '{source}', indicators[{i}] ({ind.code})"
         if ind.rule not in RULES:
-            raise MethodologyError(
-                f"methodology '{meth.name}', indicator {ind.code}: no counting rule '{ind.rule}' "
-                f"(known rules: {', '.join(RULES)})")
+            raise MethodologyError(f"{where}.rule: no counting rule '{ind.rule}' (known rules: {', '.join(RULES)})")
         unknown = set(ind.options) - RULES[ind.rule][1]
         if unknown:
-            raise MethodologyError(
-                f"methodology '{meth.name}', indicator {ind.code}: unknown option(s) {sorted(unknown)}")
+            allowed = sorted(RULES[ind.rule][1]) or "none"
+            raise MethodologyError(f"{where}.options: unknown option(s) {sorted(unknown)}; allowed: {allowed}")
 
 
 def count_period(prep: Prepared, period: Period | str) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import pandas as pd
 from .contract import Dataset
 from .counts import count, count_period, prepare, Prepared
 from .methodology import Methodology, load_methodology
-from .periods import Period
+from .periods import Period, PeriodError, parse_period
 
 INDICATOR_COLUMNS = ["unit_id", "unit_name", "unit_kind", "parent_id", "period", "group", "indicator",
                      "numerator", "denominator", "ratio", "points", "max_points", "status"]
@@ -170,6 +170,16 @@ def check_counts(counts: pd.DataFrame, meth: Methodology, source: str = "counts"
         i = unknown[0]
         raise CountsError(f"{source}, line {i + 2}, column 'indicator': unknown indicator code "
                           f"'{out['indicator'].iloc[i]}' (methodology '{meth.name}')")
+    for i, label in enumerate(out["period"]):
+        try:
+            parse_period(label)
+        except PeriodError as exc:
+            raise CountsError(f"{source}, line {i + 2}, column 'period': {exc}") from None
+    dup = np.flatnonzero(out.duplicated(["unit_id", "period", "indicator"]).to_numpy())
+    if len(dup):
+        i = dup[0]
+        raise CountsError(f"{source}, line {i + 2}: a second row for unit {out['unit_id'].iloc[i]}, period "
+                          f"{out['period'].iloc[i]}, indicator {out['indicator'].iloc[i]}")
     ratio_codes = [i.code for i in meth.indicators if i.measure == "ratio"]
     over = np.flatnonzero((out["indicator"].isin(ratio_codes) & (out["numerator"] > out["denominator"])).to_numpy())
     if len(over):
