@@ -40,11 +40,11 @@ PROVINCE_LABEL = "Bắc Ninh (mô phỏng)"
 SECOND = 1_000_000  # microseconds
 MINUTE = 60 * SECOND
 HOUR = 60 * MINUTE
+OFFICE_OPEN = 7 * HOUR + 30 * MINUTE
 OFFICE_CLOSE = 17 * HOUR
 
 TIME_UNIT_CODES = {"working_days": 0, "days": 1, "hours": 2}
 ONLINE_CODES = {"none": 0, "partial": 1, "full": 2}
-LEVELS = ("commune", "district", "department")
 
 STORY_KEYS: dict[str, tuple[str, ...]] = {
     "on_time_collapse": ("unit_id", "field", "from", "late_share"),
@@ -52,7 +52,8 @@ STORY_KEYS: dict[str, tuple[str, ...]] = {
     "sync_outage": ("unit_id", "start", "days"),
     "petition_surge": ("unit_id", "month", "factor", "negative_share"),
 }
-STORY_OPTIONAL: dict[str, tuple[str, ...]] = {"petition_surge": ("late_share",)}
+# Optional keys: on_time_collapse delay_working_days; petition_surge late_share.
+DEFAULT_COLLAPSE_DELAY = 20  # extra working days a collapsed unit's late dossiers stay open
 
 
 # --------------------------------------------------------------------------------------- scenario
@@ -140,18 +141,27 @@ def _to_seconds(us: np.ndarray) -> np.ndarray:
     return (np.asarray(us) // SECOND).astype(np.int64) * SECOND
 
 
+def _add_office_hours(start: np.ndarray, duration_us: np.ndarray, cal) -> np.ndarray:
+    """`start` plus a duration counted in office time (07:30–17:00 on working days), to the second."""
+    day = start.astype("datetime64[D]")
+    tod = np.maximum((start - day.astype("datetime64[us]")).astype(np.int64), OFFICE_OPEN)
+    duration = _to_seconds(duration_us)
+    today = np.maximum(OFFICE_CLOSE - tod, 0)
+    fits = duration <= today
+    overflow = np.maximum(duration - today, 0)
+    office_day = OFFICE_CLOSE - OFFICE_OPEN
+    later = cal.add(day, 1 + overflow // office_day)
+    return np.where(fits, _at(day, tod + duration), _at(later, OFFICE_OPEN + overflow % office_day))
+
+
 def _at(day: np.ndarray, time_us: np.ndarray) -> np.ndarray:
     return day.astype("datetime64[us]") + time_us.astype("timedelta64[us]")
 
 
 def _take_str(values: list[str], codes: np.ndarray) -> pd.Series:
-    """Strings by index (codes -1 = missing) as a pandas "str" column, without a Python loop."""
-    cats = pd.Index(values, dtype="str")
-    if len(set(values)) != len(values):  # Categorical needs unique categories
-        uniq, inverse = np.unique(np.asarray(values, dtype=object), return_inverse=True)
-        cats = pd.Index(list(uniq), dtype="str")
-        codes = np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=cats)).astype("str")
+    """`values` (unique) taken by index, -1 = missing, as a pandas "str" column without a Python loop."""
+    categories = pd.Index(values, dtype="str")
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories)).astype("str")
 
 
 def _sequence_ids(prefix: str, n: int, width: int) -> pd.Series:
@@ -196,7 +206,8 @@ def _build_units(structure: dict, scen: dict, rng: np.random.Generator) -> tuple
     for (dis, com), zi in zip(communes, z):
         v = float(vol["commune_median_monthly"]) * float(dis.get("volume_factor", 1.0))
         v *= float(np.exp(float(vol["commune_sigma"]) * zi))
-        add(com["unit_id"], com["name"], "commune", dis["unit_id"], bool(com.get("e_certified_copy", True)), v, "commune")
+        cert = bool(com.get("e_certified_copy", True))
+        add(com["unit_id"], com["name"], "commune", dis["unit_id"], cert, v, "commune")
     if len(set(ids)) != len(ids):
         raise ValueError("structure: duplicate unit_id")
     pool_names = list(dict.fromkeys(k for k in pool_keys if k is not None))
@@ -235,7 +246,13 @@ class _Procedures:
 
 
 def _build_procedures(
-    structure: dict, scen: dict, pool_names: list[str], rng: np.random.Generator, cal, first_day: dt.date, last_day: dt.date
+    structure: dict,
+    scen: dict,
+    pool_names: list[str],
+    rng: np.random.Generator,
+    cal,
+    first_day: dt.date,
+    last_day: dt.date,
 ) -> _Procedures:
     rows = []  # (pool key, level, agency, row)
     catalogue = structure["procedures"]
@@ -379,6 +396,10 @@ def _parse_stories(scen: dict, units: _Units, procs: _Procedures) -> list[_Story
         if kind == "on_time_collapse":
             parsed.start = _story_month(sid, story, "from")
             share("late_share")
+            if story.get("delay_working_days") is not None:
+                delay = _number(sid, story, "delay_working_days", 0, 250)
+                if delay != int(delay):
+                    raise ValueError(f"story '{sid}': key 'delay_working_days' must be a whole number")
             pool = units.pool[parsed.unit]
             fields = set(procs.field[procs.pool == pool]) if pool >= 0 else set()
             if str(story["field"]) not in fields:
@@ -468,7 +489,9 @@ def _unit_effects(units: _Units, scen: dict, rng: np.random.Generator) -> dict[s
     mean = np.array([float(ot["logit_mean"].get(k, 1.5)) for k in units.kinds])
     sd = np.array([float(ot["logit_sd"].get(k, 0.5)) for k in units.kinds])
     maturity = rng.standard_normal(n)
-    attrs = ("paid_online_when_online", "e_result", "digitized", "reused_data", "population_data_citizen", "personal_store")
+    attrs = (
+        "paid_online_when_online", "e_result", "digitized", "reused_data", "population_data_citizen", "personal_store"
+    )
     noise = rng.standard_normal((len(attrs), n))
     unit_sd = float(rates["unit_sd"])
     effects = {a: unit_sd * (0.75 * maturity + 0.66 * noise[i]) for i, a in enumerate(attrs)}
@@ -480,7 +503,8 @@ def _unit_effects(units: _Units, scen: dict, rng: np.random.Generator) -> dict[s
         "online": np.exp(float(scen["channels"]["unit_sd"]) * rng.standard_normal(n)),
         "sync": rng.uniform(float(lo), float(hi), n),
         "missing_due": rng.uniform(float(mlo), float(mhi), n),
-        "petition_on_time_logit": float(pet["on_time_logit_mean"]) + float(pet["on_time_logit_sd"]) * rng.standard_normal(n),
+        "petition_on_time_logit": float(pet["on_time_logit_mean"])
+        + float(pet["on_time_logit_sd"]) * rng.standard_normal(n),
         **effects,
     }
 
@@ -553,9 +577,13 @@ def _build_dossiers(
     field_shift = np.array([float(shift_by_field.get(f, 0.0)) for f in procs.field])
     p_on_time = _sigmoid(effects["on_time_logit"][unit] + field_shift[proc])
     late = rng.random(n) >= p_on_time
+    backlog = np.zeros(n, dtype=np.int64)  # extra working days late dossiers stay open (stories)
     for story in _stories_of(stories, "on_time_collapse"):
-        hit = np.flatnonzero((unit == story.unit) & (procs.field[proc] == str(story.spec["field"])) & (rday >= story.start))
+        in_field = procs.field[proc] == str(story.spec["field"])
+        hit = np.flatnonzero((unit == story.unit) & in_field & (rday >= story.start))
         late[hit] = story.rng.random(hit.size) < float(story.spec["late_share"])
+        delay = story.spec.get("delay_working_days")
+        backlog[hit] = DEFAULT_COLLAPSE_DELAY if delay is None else int(delay)
 
     # Supplements.
     sup = scen["supplement"]
@@ -575,8 +603,9 @@ def _build_dossiers(
     a_, b_ = ot["speed_beta"]
     d_on = dmin + np.floor(rng.beta(float(a_), float(b_), n) * (allowed - dmin + 1)).astype(np.int64)
     d_on = np.minimum(d_on, allowed)
-    extra = rng.geometric(float(ot["late_geometric_p"]), n) - 1 + np.floor(allowed * 0.3 * rng.random(n)).astype(np.int64)
-    d = np.where(late, allowed + 1 + extra, d_on)
+    extra = rng.geometric(float(ot["late_geometric_p"]), n) - 1
+    extra += np.floor(allowed * 0.3 * rng.random(n)).astype(np.int64)
+    d = np.where(late, allowed + 1 + extra + backlog, d_on)
     ask = np.minimum(dmin + np.floor(rng.random(n) * (d - dmin + 1)).astype(np.int64), d)
     req_day = cal.add(rday, ask)
     comp_day = cal.add(req_day, wait)
@@ -590,10 +619,10 @@ def _build_dossiers(
     end_at = np.where(end_day == rday, received + _to_seconds(rng.uniform(10, 180, n) * MINUTE), end_at)
     due_at = _at(due_day, np.full(n, OFFICE_CLOSE, dtype=np.int64))
 
-    # Procedures limited in hours: due a number of hours after receipt.
+    # Procedures limited in hours: due that many office hours after receipt.
     hours = procs.limit[proc] * HOUR
-    due_h = received + _to_seconds(hours)
-    end_h_on = received + _to_seconds(hours * rng.uniform(0.1, 0.95, n))
+    due_h = _add_office_hours(received, hours, cal)
+    end_h_on = _add_office_hours(received, hours * rng.uniform(0.1, 0.95, n), cal)
     late_h_day = cal.add(due_h.astype("datetime64[D]"), rng.geometric(0.5, n))
     end_h_late = _at(late_h_day, _office_time(rng, n))
     due_at = np.where(is_hours, due_h, due_at)
@@ -655,7 +684,9 @@ def _build_dossiers(
     digitized = rng.random(n) < rate("digitized")
     reused = rng.random(n) < rate("reused_data")
     population = np.where(
-        citizen, rng.random(n) < rate("population_data_citizen"), rng.random(n) < float(rates["population_data_business"])
+        citizen,
+        rng.random(n) < rate("population_data_citizen"),
+        rng.random(n) < float(rates["population_data_business"]),
     )
     personal = rng.random(n) < rate("personal_store")
 
