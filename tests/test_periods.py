@@ -268,3 +268,20 @@ def test_periods_covering_unknown_kind():
     """An unsupported kind is a PeriodError naming it."""
     with pytest.raises(PeriodError, match="fortnight"):
         periods_covering(D(2024, 1, 1), D(2024, 2, 1), "fortnight")
+
+
+@pytest.mark.parametrize("label,expected", [
+    ("2024-12", "2025-01"), ("2024-06", "2024-07"), ("2024-Q4", "2025-Q1"), ("2024", "2025"),
+    ("2024-W52", "2025-W01"), ("2026-W53", "2027-W01"),
+    ("2024-06-01..2024-06-15", "2024-06-16..2024-06-30"),
+])
+def test_next_period(label, expected):
+    """next() is the period of the same kind just after; previous() undoes it."""
+    assert parse_period(label).next().label == expected
+    assert parse_period(expected).previous().label == label
+
+
+def test_shift_moves_by_whole_periods():
+    assert parse_period("2024-11").shift(3).label == "2025-02"
+    assert parse_period("2024-02").shift(-3).label == "2023-11"
+    assert parse_period("2024-Q1").shift(0).label == "2024-Q1"

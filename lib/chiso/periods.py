@@ -74,6 +74,28 @@ class Period:
         last = self.first_day - dt.timedelta(days=1)
         return parse_period(f"{first.isoformat()}..{last.isoformat()}")
 
+    def next(self) -> "Period":
+        """The period of the same kind just after (a range: the same length just after)."""
+        after = self.last_day + dt.timedelta(days=1)
+        if self.kind == "month":
+            return month(after.year, after.month)
+        if self.kind == "quarter":
+            return parse_period(f"{after.year}-Q{(after.month - 1) // 3 + 1}")
+        if self.kind == "year":
+            return parse_period(str(after.year))
+        if self.kind == "week":
+            iso = after.isocalendar()
+            return parse_period(f"{iso.year}-W{iso.week:02d}")
+        last = after + dt.timedelta(days=self.days - 1)
+        return parse_period(f"{after.isoformat()}..{last.isoformat()}")
+
+    def shift(self, steps: int) -> "Period":
+        """The period `steps` periods later (negative: earlier)."""
+        p = self
+        for _ in range(abs(steps)):
+            p = p.next() if steps > 0 else p.previous()
+        return p
+
     def contains(self, day: dt.date) -> bool:
         return self.first_day <= day <= self.last_day
 
