@@ -520,6 +520,32 @@ RULES: dict[str, tuple[Rule, frozenset[str]]] = {
 }
 
 
+DOSSIER_DIMENSIONS = frozenset({"field", "procedure", "channel"})
+PROCEDURE_DIMENSIONS = frozenset({"field", "procedure"})
+#: Segment dimensions (besides child units, which every unit-scope rule supports through the
+#: roll-up) along which a rule's counts split additively. Petition rules, commune counts and
+#: province-scope rules split by nothing else.
+RULE_DIMENSIONS: dict[str, frozenset[str]] = {
+    code: DOSSIER_DIMENSIONS for code in (
+        "DOSSIER_SYNC", "ON_TIME", "AVG_PROCESSING_TIME", "ONLINE_DOSSIER_SHARE", "ONLINE_PAYMENT_DOSSIER",
+        "DOSSIER_RECEIVING_SATISFACTION", "ORIGINAL_RESULT_AVAILABLE", "SO_HOA_GIAY_TO_GIAI_QUYET",
+        "REUSED_DIGITIZED_DATA", "SYNCED_WITH_DVCQG_PERSONAL_STORAGE", "CITIZEN_DATA_CONNECTED_DOSSIER")
+} | {
+    code: PROCEDURE_DIMENSIONS for code in (
+        "ONLINE_SERVICE_PROVIDED", "ONLINE_SERVICE_USED", "ONLINE_PAYMENT_PROCEDURE", "FEE_DATA_PROCEDURE",
+        "CITIZEN_DATA_CONNECTED_FORMALITY")
+}
+
+
+#: What a rule's numerator and denominator count, for sentences ("on 1,240 dossiers").
+RULE_NOUNS: dict[str, str] = {code: "dossier" for code in RULE_DIMENSIONS if RULE_DIMENSIONS[code] is DOSSIER_DIMENSIONS} | {
+    code: "procedure" for code in RULE_DIMENSIONS if RULE_DIMENSIONS[code] is PROCEDURE_DIMENSIONS} | {
+    "PETITION_PROCESSING_ON_TIME": "petition", "PETITION_HANDLING_SATISFACTION": "petition",
+    "PETITION_CLASSIFICATION_TTHC": "petition", "PETITION_CLASSIFICATION_STAFF": "petition",
+    "ELECTRONIC_CERTIFIED_COPY": "commune", "PUBLISH_ON_TIME": "procedure", "PUBLIC_UPDATE_ON_TIME": "procedure",
+    "PUBLIC_CONTENT_FULL": "procedure"}
+
+
 def check_rules(meth: Methodology) -> None:
     """Every indicator names a counting rule chiso has, with options that rule understands."""
     source = meth.path or meth.name
@@ -564,6 +590,115 @@ def count(ds: Dataset, meth: Methodology, periods: Iterable[Period | str]) -> pd
     """Counts for several periods, preparing the dataset once."""
     prep = prepare(ds, meth)
     return pd.concat([count_period(prep, p) for p in periods], ignore_index=True)
+
+
+SEGMENT_DIMENSIONS = ("field", "procedure", "channel", "child")
+CHANNEL_LABELS = {1: ("Trực tiếp", "In person"), 2: ("Trực tuyến", "Online"), 3: ("Bưu chính công ích", "Postal")}
+WHOLE = "__all__"
+
+
+class SegmentCounter(PeriodCounter):
+    """A PeriodCounter that bins one unit's subtree by field, procedure or channel instead of by unit.
+
+    The rules run unchanged; only the binning differs, so segment counts add up to the unit's
+    rolled-up counts by construction.
+    """
+
+    def __init__(self, prep: Prepared, period: Period, unit_row: int, by: str):
+        super().__init__(prep, period)
+        self.below = prep.ancestor_matrix[unit_row] > 0
+        procs = prep.ds.procedures
+        if by == "field":
+            codes, labels = pd.factorize(procs["field"], sort=True)
+            self.proc_segment = codes.astype(np.int64)
+            self.labels = [str(x) for x in labels]
+            self.keys = list(self.labels)
+        elif by == "procedure":
+            self.proc_segment = np.arange(prep.n_procedures, dtype=np.int64)
+            self.keys = procs["procedure_code"].astype("str").tolist()
+            self.labels = procs["name"].astype("str").tolist()
+        elif by == "channel":
+            self.proc_segment = None
+            self.keys = [str(k) for k in CHANNEL_LABELS]
+            self.labels = [v[0] for v in CHANNEL_LABELS.values()]
+        else:
+            raise ValueError(f"segment dimension must be one of {SEGMENT_DIMENSIONS}, not '{by}'")
+        if by == "channel":
+            bins = prep.d_channel - 1
+        else:
+            bins = self.proc_segment[prep.d_proc]
+        self.bins = np.where(self.below[prep.d_unit], bins, -1)
+        self.n_bins = len(self.keys)
+
+    def per_unit(self, mask, units=None, weights=None):
+        if units is not None:
+            raise NotImplementedError("petitions do not split by this dimension")
+        keep = mask & (self.bins >= 0)
+        w = None if weights is None else weights[keep]
+        return np.bincount(self.bins[keep], weights=w, minlength=self.n_bins).astype(np.float64)
+
+    def per_unit_keys(self, keys):
+        if self.proc_segment is None:
+            raise NotImplementedError("procedure counts do not split by channel")
+        unit, proc = keys // self.prep.n_procedures, keys % self.prep.n_procedures
+        keep = self.below[unit]
+        return np.bincount(self.proc_segment[proc[keep]], minlength=self.n_bins).astype(np.float64)
+
+
+def segment_counts(prep: Prepared, period: Period | str, unit_id: str, by: str,
+                   unit_counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Numerator and denominator of every indicator for one unit, split into segments.
+
+    by: field, procedure, channel, or child (the unit's own records plus each direct child's
+    rolled-up counts). Indicators that do not split along `by` get one segment, `__all__`.
+    Columns: indicator, segment, label, numerator, denominator; per indicator the segments add
+    up to the unit's counts.
+    """
+    period = parse_period(period)
+    rows = np.flatnonzero(prep.unit_ids == unit_id)
+    if not len(rows):
+        raise KeyError(unit_id)
+    row = int(rows[0])
+    counts = unit_counts if unit_counts is not None else count_period(prep, period)
+    by_unit = counts.set_index(["unit_id", "indicator"])
+    frames = []
+    if by == "child":
+        parent = prep.ds.units["parent_id"].to_numpy(dtype=object)
+        children = [str(u) for u, par in zip(prep.unit_ids, parent) if par == unit_id]
+        names = dict(zip(prep.ds.units["unit_id"], prep.ds.units["name"]))
+        for ind in prep.meth.indicators:
+            total = by_unit.loc[(unit_id, ind.code)]
+            if ind.scope == "province" or not children:
+                frames.append((ind.code, [WHOLE], [names[unit_id]], [total["numerator"]], [total["denominator"]]))
+                continue
+            nums = [by_unit.loc[(c, ind.code), "numerator"] for c in children]
+            dens = [by_unit.loc[(c, ind.code), "denominator"] for c in children]
+            keys, labels = list(children), [names[c] for c in children]
+            own_n, own_d = total["numerator"] - sum(nums), total["denominator"] - sum(dens)
+            if own_d or own_n:
+                keys.append(unit_id)
+                labels.append(names[unit_id])
+                nums.append(own_n)
+                dens.append(own_d)
+            frames.append((ind.code, keys, labels, nums, dens))
+    else:
+        counter = SegmentCounter(prep, period, row, by)
+        for ind in prep.meth.indicators:
+            if by in RULE_DIMENSIONS.get(ind.rule, frozenset()) and ind.scope == "unit":
+                num, den = RULES[ind.rule][0](counter, ind)
+                used = (np.asarray(num) != 0) | (np.asarray(den) != 0)
+                idx = np.flatnonzero(used)
+                frames.append((ind.code, [counter.keys[i] for i in idx], [counter.labels[i] for i in idx],
+                               list(np.asarray(num)[idx]), list(np.asarray(den)[idx])))
+            else:
+                total = by_unit.loc[(unit_id, ind.code)]
+                frames.append((ind.code, [WHOLE], [""], [total["numerator"]], [total["denominator"]]))
+    out = pd.DataFrame(
+        [(code, k, lab, float(n), float(d)) for code, keys, labels, nums, dens in frames
+         for k, lab, n, d in zip(keys, labels, nums, dens)],
+        columns=["indicator", "segment", "label", "numerator", "denominator"],
+    )
+    return out.astype({"indicator": "str", "segment": "str", "label": "str"})
 
 
 def dossier_status(prep: Prepared, period: Period | str) -> pd.DataFrame:

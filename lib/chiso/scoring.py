@@ -33,6 +33,28 @@ def round_half_up(values, decimals: int) -> np.ndarray:
     return np.sign(x) * np.floor(np.abs(x) * scale + 0.5 + 1e-9) / scale
 
 
+def _points(num, den, max_points, target, empty_rule, measure):
+    """(ratio, points) for arrays of counts: max × min(1, ratio / target), or the empty rule."""
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    empty = den <= 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(empty, np.nan, num / np.where(empty, 1.0, den))
+    scored = max_points * np.minimum(1.0, np.nan_to_num(ratio) / target)
+    scored = np.where(measure == "mean", 0.0, scored)
+    empty_points = np.select([empty_rule == "zero", empty_rule == "full"], [0.0 * max_points, max_points],
+                             default=np.nan)
+    return ratio, np.where(empty, empty_points, scored)
+
+
+def points_from_counts(num, den, ind) -> np.ndarray | float:
+    """Unrounded points of one indicator for a numerator and denominator (scalars or arrays)."""
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    shape = np.broadcast(num, den).shape
+    _, points = _points(num, den, np.full(shape, ind.max_points), np.full(shape, ind.target),
+                        np.full(shape, ind.empty), np.full(shape, ind.measure))
+    return points if shape else float(points)
+
+
 def score_counts(counts: pd.DataFrame, meth: Methodology) -> pd.DataFrame:
     """Add group, ratio, points, max_points, target, status and display points to counts rows."""
     info = pd.DataFrame({
@@ -48,15 +70,9 @@ def score_counts(counts: pd.DataFrame, meth: Methodology) -> pd.DataFrame:
     num = out["numerator"].to_numpy(dtype=np.float64)
     den = out["denominator"].to_numpy(dtype=np.float64)
     empty = den <= 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(empty, np.nan, num / np.where(empty, 1.0, den))
-    max_points = out["max_points"].to_numpy(dtype=np.float64)
-    target = out["target"].to_numpy(dtype=np.float64)
-    scored = max_points * np.minimum(1.0, np.nan_to_num(ratio) / target)
-    scored = np.where(out["measure"].to_numpy() == "mean", 0.0, scored)
-    rule = out["empty_rule"].to_numpy()
-    empty_points = np.select([rule == "zero", rule == "full"], [0.0, max_points], default=np.nan)
-    points = np.where(empty, empty_points, scored)
+    ratio, points = _points(num, den, out["max_points"].to_numpy(dtype=np.float64),
+                            out["target"].to_numpy(dtype=np.float64), out["empty_rule"].to_numpy(),
+                            out["measure"].to_numpy())
     out["ratio"] = ratio
     out["points"] = points
     out["points_display"] = round_half_up(points, meth.indicator_decimals)
