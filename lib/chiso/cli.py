@@ -174,6 +174,127 @@ def score_counts_cmd(
     typer.echo(f"wrote {len(table):,} rows to {output}")
 
 
+def _emit(frame: pd.DataFrame, output: Optional[Path], fmt: str = "table", header: str = "") -> None:
+    if output is not None:
+        _write_csv(frame, output)
+        typer.echo(f"wrote {len(frame):,} rows to {output}")
+    elif fmt == "csv":
+        typer.echo(frame.to_csv(index=False, float_format="%.10g"), nl=False)
+    else:
+        typer.echo((header + "\n" if header else "") + _show(frame))
+
+
+@app.command("explain")
+@user_errors
+def explain_cmd(
+    data: Path = typer.Option(..., "--data", help="Data directory."),
+    unit: str = typer.Option(..., "--unit", help="unit_id to explain, e.g. H27.36."),
+    period: str = typer.Option(..., "--period", help="Period to explain (or 'latest')."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Compare with (default: the previous period)."),
+    by: str = typer.Option("field", "--by", help="Segments: field, procedure, child or channel."),
+    fmt: str = typer.Option("table", "--format", help="table, json or csv."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file."),
+    methodology: Optional[Path] = typer.Option(None, help="Methodology YAML (default: portal-2026)."),
+    lang: str = typer.Option("vi", help="vi or en."),
+) -> None:
+    """Why a unit's score changed: groups → indicators → segments, with rate and mix effects."""
+    import json
+
+    from .explain import Explainer
+
+    if by not in ("field", "procedure", "child", "channel"):
+        raise UserError(f"--by must be field, procedure, child or channel, not '{by}'")
+    if fmt not in ("table", "json", "csv"):
+        raise UserError(f"--format must be table, json or csv, not '{fmt}'")
+    if lang not in ("vi", "en"):
+        raise UserError(f"--lang must be 'vi' or 'en', not '{lang}'")
+    meth = load_methodology(methodology)
+    ds = load_dataset(data)
+    label = _resolve_period(ds, period)
+    base = parse_period(baseline).label if baseline else None
+    if unit not in set(ds.units["unit_id"]):
+        raise UserError(f"unknown unit '{unit}' in {data} (see units.parquet for unit_id values)")
+    attr = Explainer(ds, meth).explain(unit, label, base, by, lang)
+    if fmt == "json":
+        text = json.dumps(attr.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text + "\n", encoding="utf-8")
+            typer.echo(f"wrote {output}")
+        else:
+            typer.echo(text)
+        return
+    frame = attr.segments_frame()
+    if fmt == "csv" or output is not None:
+        _emit(frame, output, fmt)
+        return
+    typer.echo("\n".join(attr.narrative) + "\n")
+    rows = []
+    for g in attr.groups:
+        for ind in g.indicators:
+            if abs(ind.change) < 0.005:
+                continue
+            top = [s for s in ind.segments if abs(s.contribution) >= 0.005][:3]
+            for s in top or [None]:
+                rows.append({"group": g.group, "group_change": g.change, "indicator": ind.indicator,
+                             "indicator_change": ind.change,
+                             "segment": "" if s is None else s.label[:40],
+                             "rate_effect": None if s is None else s.rate_effect,
+                             "mix_effect": None if s is None else s.mix_effect,
+                             "contribution": None if s is None else s.contribution})
+    typer.echo(_show(pd.DataFrame(rows)) if rows else "(no change)")
+
+
+@app.command("points-left")
+@user_errors
+def points_left_cmd(
+    data: Path = typer.Option(..., "--data", help="Data directory."),
+    unit: str = typer.Option(..., "--unit", help="unit_id."),
+    period: str = typer.Option(..., "--period", help="Period (or 'latest')."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write CSV here."),
+    methodology: Optional[Path] = typer.Option(None, help="Methodology YAML (default: portal-2026)."),
+    lang: str = typer.Option("vi", help="vi or en."),
+) -> None:
+    """Points lost per indicator and the smallest action that would recover them."""
+    from .explain import Explainer
+    from .whatif import points_left
+
+    meth = load_methodology(methodology)
+    ds = load_dataset(data)
+    if unit not in set(ds.units["unit_id"]):
+        raise UserError(f"unknown unit '{unit}' in {data}")
+    table = points_left(Explainer(ds, meth), unit, _resolve_period(ds, period), lang)
+    cols = ["indicator", "lost", "items_needed", "points_per_item", "action", "where"]
+    _emit(table if output else table[cols], output)
+
+
+@app.command("at-risk")
+@user_errors
+def at_risk_cmd(
+    data: Path = typer.Option(..., "--data", help="Data directory."),
+    as_of: str = typer.Option(..., "--as-of", help="Date (YYYY-MM-DD) or date-time of the snapshot."),
+    within: int = typer.Option(3, "--within", help="Working days ahead."),
+    unit: Optional[str] = typer.Option(None, "--unit", help="Only this unit and the units below it."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the dossier list as CSV here."),
+    methodology: Optional[Path] = typer.Option(None, help="Methodology YAML (default: portal-2026)."),
+) -> None:
+    """Open dossiers that become overdue within N working days unless finished, and what they cost."""
+    from .at_risk import at_risk
+    from .explain import Explainer
+
+    try:
+        pd.Timestamp(as_of)
+    except ValueError:
+        raise UserError(f"--as-of '{as_of}' is not a date (YYYY-MM-DD)") from None
+    meth = load_methodology(methodology)
+    ds = load_dataset(data)
+    if unit is not None and unit not in set(ds.units["unit_id"]):
+        raise UserError(f"unknown unit '{unit}' in {data}")
+    dossiers, summary = at_risk(Explainer(ds, meth), as_of, within, unit)
+    typer.echo(_show(summary.head(20)))
+    _emit(dossiers, output, header=f"\n{len(dossiers):,} dossiers at risk")
+
+
 def main() -> None:
     """Console entry point (usage errors are click's: exit code 2 with its message)."""
     app()

@@ -95,7 +95,8 @@ def attribution_sentences(attr, lang: str = "vi", max_groups: int = 3) -> list[s
     """Sentences for an Attribution: the total, then the main groups with their main driver."""
     t = TEMPLATES[lang]
     out = []
-    if abs(attr.total_change) < 0.005:
+    shown_change = attr.displayed_total1 - attr.displayed_total0  # what the reader sees on the dashboard
+    if abs(shown_change) < 0.005:
         out.append(t["total_same"].format(unit=attr.unit_name, period=attr.period, baseline=attr.baseline,
                                           total1=fmt_points(attr.displayed_total1, lang), rank1=attr.rank1,
                                           peers=attr.peers))
@@ -103,8 +104,8 @@ def attribution_sentences(attr, lang: str = "vi", max_groups: int = 3) -> list[s
         out.append(t["total"].format(
             unit=attr.unit_name, period=attr.period, baseline=attr.baseline,
             total1=fmt_points(attr.displayed_total1, lang), total0=fmt_points(attr.displayed_total0, lang),
-            direction=t["up"] if attr.total_change > 0 else t["down"],
-            change=fmt_points(abs(attr.total_change), lang), rank1=attr.rank1, rank0=attr.rank0, peers=attr.peers))
+            direction=t["up"] if shown_change > 0 else t["down"],
+            change=fmt_points(abs(shown_change), lang), rank1=attr.rank1, rank0=attr.rank0, peers=attr.peers))
     dimension = t["dimension"][attr.by]
     for group in [g for g in attr.groups if abs(g.change) >= 0.005][:max_groups]:
         text = t["group"].format(group=group.name, direction=t["up"] if group.change > 0 else t["down"],
