@@ -17,7 +17,6 @@ import pandas as pd
 from .counts import NEVER, US_PER_DAY, _day, _end_of_day
 from .explain import Explainer
 from .periods import month
-from .scoring import points_from_counts
 
 AT_RISK_COLUMNS = ["dossier_id", "unit_id", "unit_name", "procedure_code", "procedure_name", "field",
                    "received_at", "effective_due", "working_days_left"]
@@ -71,7 +70,11 @@ def at_risk(explainer: Explainer, as_of, within_working_days: int = 3,
 
 
 def _summary(explainer: Explainer, dossiers: pd.DataFrame, day: np.datetime64, unit_id: str | None) -> pd.DataFrame:
-    """Per unit: dossiers at risk in its subtree and the ON_TIME points lost if all end late."""
+    """Per unit: dossiers at risk in its subtree and the ON_TIME points they would cost if late.
+
+    The cost is the marginal value of a dossier in the unit's ON_TIME for the month of `as_of`,
+    max_points / (target × denominator), times the dossiers at risk.
+    """
     prep = explainer.prep
     first = dt.date.fromisoformat(str(day))
     period = month(first.year, first.month)
@@ -88,7 +91,9 @@ def _summary(explainer: Explainer, dossiers: pd.DataFrame, day: np.datetime64, u
         uid = str(prep.unit_ids[u])
         n, dd = float(on_time.loc[uid, "numerator"]), float(on_time.loc[uid, "denominator"])
         k = float(in_tree[u])
-        stake = points_from_counts(n, dd, ind) - points_from_counts(max(n - k, 0.0), dd, ind) if dd else 0.0
+        # Each dossier that turns late moves the ratio by 1/D: max / (target × D) points while the
+        # ratio is below target (the snapshot's own on-time status of these dossiers is not known).
+        stake = k * ind.max_points / (ind.target * dd) if dd else 0.0
         rows.append({"unit_id": uid, "unit_name": explainer.names[uid], "unit_kind": explainer.kinds[uid],
                      "dossiers_at_risk": int(k), "period": period.label, "on_time_numerator": n,
                      "on_time_denominator": dd, "points_at_stake": float(stake)})
