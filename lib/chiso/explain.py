@@ -66,7 +66,7 @@ def decompose(n0, d0, n1, d1, ind: Indicator) -> Decomposition:
         mix = zeros.copy()
         if change and len(mix):
             mix[np.argmax(d1 + d0)] = change
-        return Decomposition(change, p0, p1, r0, r1, zeros, mix, False, D0 > 0 and D1 > 0)
+        return Decomposition(change, p0, p1, r0, r1, zeros, mix, False, bool(D0 > 0 and D1 > 0))
     r0, r1 = N0 / D0, N1 / D1
     w0, w1 = d0 / D0, d1 / D1
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -92,7 +92,10 @@ def decompose(n0, d0, n1, d1, ind: Indicator) -> Decomposition:
     residue = change - (rate.sum() + mix.sum())
     if len(rate) and residue:
         i = int(np.argmax(np.abs(rate) + np.abs(mix)))
-        rate[i] += residue
+        if abs(rate[i]) >= abs(mix[i]):
+            rate[i] += residue
+        else:  # keep an exactly-zero rate effect exactly zero (a pure mix change)
+            mix[i] += residue
     return Decomposition(change, p0, p1, r0, r1, rate, mix, bool(saturated), True)
 
 
@@ -211,7 +214,7 @@ class Explainer:
         self.meth = meth
         self.prep = prepared or prepare(ds, meth)
         self._counts: dict[str, pd.DataFrame] = {}
-        self._units: dict[str, pd.DataFrame] = {}
+        self._units: dict[tuple[str, str], pd.DataFrame] = {}
         self.names = dict(zip(ds.units["unit_id"], ds.units["name"]))
         self.kinds = dict(zip(ds.units["unit_id"], ds.units["kind"]))
 
@@ -222,13 +225,13 @@ class Explainer:
         return self._counts[label]
 
     def unit_scores(self, period: Period | str, lang: str = "vi") -> pd.DataFrame:
-        label = parse_period(period).label
-        if label not in self._units:
-            scored = score_counts(self.counts(label), self.meth)
+        key = (parse_period(period).label, lang)
+        if key not in self._units:
+            scored = score_counts(self.counts(key[0]), self.meth)
             groups = group_scores(scored, self.meth)
             groups["unit_kind"] = groups["unit_id"].map(self.kinds)
-            self._units[label] = rank_and_band(groups, self.meth, lang).set_index("unit_id")
-        return self._units[label]
+            self._units[key] = rank_and_band(groups, self.meth, lang).set_index("unit_id")
+        return self._units[key]
 
     def check_unit(self, unit_id: str) -> None:
         if unit_id not in self.names:
