@@ -248,34 +248,34 @@ class Explainer:
         seg1 = segment_counts(self.prep, cur, unit_id, by, self.counts(cur))
         seg0 = segment_counts(self.prep, base, unit_id, by, self.counts(base))
         groups = {g.code: GroupChange(g.code, g.name(lang), 0.0, 0.0, 0.0) for g in self.meth.groups}
+        merged_all = seg0.merge(seg1, on=["indicator", "segment"], how="outer", suffixes=("0", "1"))
+        merged_all["label"] = merged_all["label1"].fillna(merged_all["label0"])
+        for col in ("numerator0", "denominator0", "numerator1", "denominator1"):
+            merged_all[col] = merged_all[col].fillna(0.0)
+        parts = dict(tuple(merged_all.groupby("indicator", sort=False)))
         for ind in self.meth.indicators:
-            a = seg0[seg0["indicator"] == ind.code]
-            b = seg1[seg1["indicator"] == ind.code]
-            merged = a.merge(b, on=["segment"], how="outer", suffixes=("0", "1"))
-            merged["label"] = merged["label1"].fillna(merged["label0"])
-            for col in ("numerator0", "denominator0", "numerator1", "denominator1"):
-                merged[col] = merged[col].fillna(0.0)
-            dec = decompose(merged["numerator0"], merged["denominator0"], merged["numerator1"],
-                            merged["denominator1"], ind)
-            segments = []
-            for i, row in enumerate(merged.itertuples(index=False)):
-                segments.append(SegmentEffect(
-                    segment=row.segment, label=row.label,
-                    numerator0=row.numerator0, denominator0=row.denominator0,
-                    numerator1=row.numerator1, denominator1=row.denominator1,
-                    ratio0=row.numerator0 / row.denominator0 if row.denominator0 else None,
-                    ratio1=row.numerator1 / row.denominator1 if row.denominator1 else None,
-                    rate_effect=float(dec.rate_effect[i]), mix_effect=float(dec.mix_effect[i]),
-                    contribution=float(dec.contribution[i]),
-                ))
+            merged = parts.get(ind.code, merged_all.iloc[:0])  # no segment with counts in either period
+            n0, d0 = merged["numerator0"].to_numpy(), merged["denominator0"].to_numpy()
+            n1, d1 = merged["numerator1"].to_numpy(), merged["denominator1"].to_numpy()
+            dec = decompose(n0, d0, n1, d1, ind)
+            rate, mix, contribution = dec.rate_effect.tolist(), dec.mix_effect.tolist(), dec.contribution.tolist()
+            segments = [
+                SegmentEffect(
+                    segment=seg, label=lab, numerator0=float(n0[i]), denominator0=float(d0[i]),
+                    numerator1=float(n1[i]), denominator1=float(d1[i]),
+                    ratio0=float(n0[i] / d0[i]) if d0[i] else None, ratio1=float(n1[i] / d1[i]) if d1[i] else None,
+                    rate_effect=rate[i], mix_effect=mix[i], contribution=contribution[i],
+                )
+                for i, (seg, lab) in enumerate(zip(merged["segment"].tolist(), merged["label"].tolist()))
+            ]
             segments.sort(key=lambda s: -abs(s.contribution))
             split = not (len(segments) == 1 and segments[0].segment == WHOLE)
             change = IndicatorChange(
                 indicator=ind.code, name=ind.name(lang), group=ind.group, status=ind.status,
                 points0=_nan_to_none(dec.points0), points1=_nan_to_none(dec.points1), change=dec.change,
                 ratio0=_nan_to_none(dec.ratio0), ratio1=_nan_to_none(dec.ratio1),
-                numerator0=float(merged["numerator0"].sum()), denominator0=float(merged["denominator0"].sum()),
-                numerator1=float(merged["numerator1"].sum()), denominator1=float(merged["denominator1"].sum()),
+                numerator0=float(n0.sum()), denominator0=float(d0.sum()),
+                numerator1=float(n1.sum()), denominator1=float(d1.sum()),
                 max_points=ind.max_points, target=ind.target, saturated=dec.saturated,
                 comparable=dec.comparable, split=split, segments=segments,
             )

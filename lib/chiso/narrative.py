@@ -27,7 +27,7 @@ TEMPLATES = {
         "empty_before": "; {indicator}: kỳ trước không có {noun} nào, kỳ này {ratio1} ({points} điểm)",
         "indicator_only": "; chủ yếu do {indicator} ({change} điểm, {ratio0} → {ratio1})",
         "saturated": "{indicator} đạt mức tối đa ở cả hai kỳ (đã bão hòa), không đóng góp vào thay đổi.",
-        "uncertain": "Lưu ý: {indicators} là quy tắc chưa được kiểm chứng (uncertain).",
+        "uncertain": "Lưu ý: quy tắc chưa được kiểm chứng (uncertain): {indicators}.",
         "rounding": "Các đóng góp tính trên điểm chưa làm tròn; tổng hiển thị làm tròn đến 2 chữ số.",
         "synthetic": "Dữ liệu mô phỏng.",
         "up": "tăng", "down": "giảm",
@@ -49,7 +49,7 @@ TEMPLATES = {
         "empty_before": "; {indicator}: no {noun} last period, {ratio1} now ({points} points)",
         "indicator_only": "; mainly {indicator} ({change} points, {ratio0} → {ratio1})",
         "saturated": "{indicator} was at its maximum in both periods (saturated) and contributes nothing.",
-        "uncertain": "Note: {indicators} follow unverified rules (uncertain).",
+        "uncertain": "Note: unverified rules (uncertain): {indicators}.",
         "rounding": "Contributions use unrounded points; displayed totals are rounded to 2 decimals.",
         "synthetic": "Synthetic data.",
         "up": "up", "down": "down",
@@ -71,7 +71,7 @@ def fmt_number(value: float, lang: str = "vi", decimals: int = 0) -> str:
 
 def fmt_points(value: float, lang: str = "vi") -> str:
     """Points with up to 2 decimals, trailing zeros dropped: 2.10 → '2,1'."""
-    text = fmt_number(round(value + 0.0, 2), lang, 2)
+    text = fmt_number(round(value, 2) + 0.0, lang, 2)  # + 0.0 turns -0.0 into 0.0
     sep = "," if lang == "vi" else "."
     if sep in text:
         text = text.rstrip("0").rstrip(sep)
