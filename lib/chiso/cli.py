@@ -58,6 +58,20 @@ def _show(frame: pd.DataFrame) -> str:
         return frame.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="–")
 
 
+def _choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise UserError(f"{option} must be one of {', '.join(allowed)}, not '{value}'")
+
+
+def _load(data: Path, methodology: Optional[Path], unit: Optional[str] = None):
+    """The methodology and the validated dataset; `unit`, when given, must be one of its units."""
+    meth = load_methodology(methodology)
+    ds = load_dataset(data)
+    if unit is not None and unit not in set(ds.units["unit_id"]):
+        raise UserError(f"unknown unit '{unit}' in {data} (see units.parquet for unit_id values)")
+    return meth, ds
+
+
 def latest_month(ds: Dataset) -> str:
     """The last month with receipts: what `--period latest` means."""
     if ds.meta.get("last_month"):
@@ -128,12 +142,9 @@ def score_cmd(
     lang: str = typer.Option("vi", help="Language of band names: vi or en."),
 ) -> None:
     """Score every unit for a period."""
-    if level not in ("indicator", "unit"):
-        raise UserError(f"--level must be 'indicator' or 'unit', not '{level}'")
-    if lang not in ("vi", "en"):
-        raise UserError(f"--lang must be 'vi' or 'en', not '{lang}'")
-    meth = load_methodology(methodology)
-    ds = load_dataset(data)
+    _choice("--level", level, ("indicator", "unit"))
+    _choice("--lang", lang, ("vi", "en"))
+    meth, ds = _load(data, methodology)
     label = _resolve_period(ds, period)
     table = score(ds, label, meth, level=level, lang=lang)
     table["data_source"] = ds.meta.get("source", "unknown")
@@ -202,18 +213,12 @@ def explain_cmd(
 
     from .explain import Explainer
 
-    if by not in ("field", "procedure", "child", "channel"):
-        raise UserError(f"--by must be field, procedure, child or channel, not '{by}'")
-    if fmt not in ("table", "json", "csv"):
-        raise UserError(f"--format must be table, json or csv, not '{fmt}'")
-    if lang not in ("vi", "en"):
-        raise UserError(f"--lang must be 'vi' or 'en', not '{lang}'")
-    meth = load_methodology(methodology)
-    ds = load_dataset(data)
+    _choice("--by", by, ("field", "procedure", "child", "channel"))
+    _choice("--format", fmt, ("table", "json", "csv"))
+    _choice("--lang", lang, ("vi", "en"))
+    meth, ds = _load(data, methodology, unit)
     label = _resolve_period(ds, period)
     base = parse_period(baseline).label if baseline else None
-    if unit not in set(ds.units["unit_id"]):
-        raise UserError(f"unknown unit '{unit}' in {data} (see units.parquet for unit_id values)")
     attr = Explainer(ds, meth).explain(unit, label, base, by, lang)
     if fmt == "json":
         text = json.dumps(attr.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
@@ -259,10 +264,8 @@ def points_left_cmd(
     from .explain import Explainer
     from .whatif import points_left
 
-    meth = load_methodology(methodology)
-    ds = load_dataset(data)
-    if unit not in set(ds.units["unit_id"]):
-        raise UserError(f"unknown unit '{unit}' in {data}")
+    _choice("--lang", lang, ("vi", "en"))
+    meth, ds = _load(data, methodology, unit)
     table = points_left(Explainer(ds, meth), unit, _resolve_period(ds, period), lang)
     cols = ["indicator", "lost", "items_needed", "points_per_item", "action", "where"]
     _emit(table if output else table[cols], output)
@@ -286,10 +289,7 @@ def at_risk_cmd(
         pd.Timestamp(as_of)
     except ValueError:
         raise UserError(f"--as-of '{as_of}' is not a date (YYYY-MM-DD)") from None
-    meth = load_methodology(methodology)
-    ds = load_dataset(data)
-    if unit is not None and unit not in set(ds.units["unit_id"]):
-        raise UserError(f"unknown unit '{unit}' in {data}")
+    meth, ds = _load(data, methodology, unit)
     dossiers, summary = at_risk(Explainer(ds, meth), as_of, within, unit)
     typer.echo(_show(summary.head(20)))
     _emit(dossiers, output, header=f"\n{len(dossiers):,} dossiers at risk")
