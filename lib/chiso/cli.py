@@ -295,6 +295,67 @@ def at_risk_cmd(
     _emit(dossiers, output, header=f"\n{len(dossiers):,} dossiers at risk")
 
 
+@app.command("reports")
+@user_errors
+def reports_cmd(
+    data: Optional[Path] = typer.Option(None, "--data", help="Data directory."),
+    period: Optional[str] = typer.Option(None, "--period", help="Period (or 'latest')."),
+    units: Optional[str] = typer.Option(None, "--units", help="all, a unit kind, or unit ids separated by commas."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Reports folder (default: reports)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", help="Parallel workers (default: all cores)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="vi or en."),
+    force: bool = typer.Option(False, "--force", help="Rebuild reports whose inputs did not change."),
+    config: Optional[Path] = typer.Option(None, "--config", help="A YAML run set (parameters/reports/*.yaml); "
+                                                                "options given here override it."),
+) -> None:
+    """Run the report notebooks for every unit into offline HTML with an index page."""
+    from .batch import BatchError, run_batch
+
+    settings = {"data": None, "period": "latest", "units": "all", "out": "reports", "jobs": None, "lang": "vi"}
+    if config is not None:
+        settings |= _run_set(config)
+    given = {"data": data, "period": period, "units": units, "out": out, "jobs": jobs, "lang": lang}
+    settings |= {k: v for k, v in given.items() if v is not None}
+    if settings["data"] is None:
+        raise UserError("--data is required (or a run set with `data:`)")
+    _choice("--lang", settings["lang"], ("vi", "en"))
+    try:
+        result = run_batch(settings["data"], str(settings["period"]), str(settings["units"]), settings["out"],
+                           settings["jobs"], settings["lang"], force)
+    except BatchError as exc:
+        raise UserError(str(exc)) from None
+    built = sum(1 for o in result.outcomes if o.status != "skipped")
+    skipped = len(result.outcomes) - built
+    typer.echo(f"{built} built, {skipped} unchanged, {len(result.failures)} failed")
+    typer.echo(f"index: {result.index}")
+    if result.failures:
+        for o in result.failures:
+            typer.echo(f"failed: {o.key}: {o.error}", err=True)
+        raise typer.Exit(1)
+
+
+RUN_SET_KEYS = {"data", "period", "units", "out", "jobs", "lang", "description"}
+
+
+def _run_set(path: Path) -> dict:
+    """A YAML run set: the same options as the command line (strings quoted)."""
+    import yaml
+
+    if not path.exists():
+        raise UserError(f"run set '{path}' does not exist")
+    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(values, dict):
+        raise UserError(f"run set '{path}': expected a mapping of options")
+    unknown = sorted(set(values) - RUN_SET_KEYS)
+    if unknown:
+        raise UserError(f"run set '{path}': unknown key(s) {unknown}; allowed: {sorted(RUN_SET_KEYS)}")
+    values.pop("description", None)
+    for key in ("period", "units", "lang"):
+        if key in values and not isinstance(values[key], str):
+            raise UserError(f"run set '{path}': '{key}' must be a quoted string, got {values[key]!r}")
+    return values
+
+
 def main() -> None:
     """Console entry point (usage errors are click's: exit code 2 with its message)."""
     app()

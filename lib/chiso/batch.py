@@ -1,0 +1,342 @@
+"""The monthly batch: one report notebook per unit (and the province overview) run with papermill
+into offline HTML, plus an index page and a manifest.
+
+Speed comes from warm kernels: each worker process starts one kernel and papermill runs every
+report of that worker in it (`km=`), so imports and the dataset load once per worker, not once per
+report. Each report runs the whole notebook top to bottom with its own injected parameters, so
+nothing of one report is left in the next one's output. A kernel that dies or fails to start is
+restarted and the report retried once. A failing report gets an error page and a row in the index;
+the batch goes on and the command exits non-zero naming the failures. Outputs are written to a
+temporary name and renamed, so a crash never leaves a half-written page. A report whose inputs
+(data, methodology, notebook, code, parameters) have not changed is not rebuilt unless forced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .methodology import DEFAULT_METHODOLOGY, REPO_ROOT
+
+NOTEBOOKS = REPO_ROOT / "notebooks"
+UNIT_NOTEBOOK = NOTEBOOKS / "unit_report.py"
+OVERVIEW_NOTEBOOK = NOTEBOOKS / "province_overview.py"
+OVERVIEW_KEY = "province_overview"
+
+
+class BatchError(ValueError):
+    """A batch that cannot start (bad parameters, unknown units): one line for the user."""
+
+
+@dataclass
+class Job:
+    key: str  # unit_id, or OVERVIEW_KEY
+    notebook: str  # the .ipynb made from the Jupytext source
+    parameters: dict
+    html: str
+    ipynb: str
+    title: str
+    fingerprint: str
+
+
+@dataclass
+class Outcome:
+    key: str
+    status: str  # ok | failed | skipped
+    seconds: float = 0.0
+    error: str = ""
+    attempts: int = 1
+
+
+@dataclass
+class BatchResult:
+    period: str
+    out_dir: str
+    index: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+# ------------------------------------------------------------------------------ fingerprints
+def _hash_files(paths) -> str:
+    h = hashlib.sha256()
+    for p in sorted(Path(x) for x in paths):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def data_fingerprint(data_dir: Path) -> str:
+    return _hash_files(p for p in Path(data_dir).iterdir() if p.suffix in (".parquet", ".json"))
+
+
+def code_version() -> str:
+    """chiso's version plus a hash of its source and the notebooks: any code change shows."""
+    from . import __version__
+
+    sources = list((REPO_ROOT / "lib" / "chiso").glob("*.py")) + [UNIT_NOTEBOOK, OVERVIEW_NOTEBOOK]
+    return f"{__version__}+{_hash_files(sources)}"
+
+
+# ------------------------------------------------------------------------------ parameters
+def notebook_parameters(notebook: Path) -> set[str]:
+    """The names declared in the notebook's `parameters` cell."""
+    import papermill
+
+    return set(papermill.inspect_notebook(str(notebook)).keys())
+
+
+def check_parameters(notebook: Path, parameters: dict) -> None:
+    """papermill only warns on an unknown name; chiso refuses to run with one."""
+    declared = notebook_parameters(notebook)
+    unknown = sorted(set(parameters) - declared)
+    if unknown:
+        raise BatchError(f"notebook '{notebook.name}' has no parameter(s) {unknown}; "
+                         f"its parameters are {sorted(declared)}")
+
+
+def _as_ipynb(source: Path, cache: Path) -> Path:
+    """Jupytext .py → .ipynb (papermill reads .ipynb), cached beside the reports."""
+    import jupytext
+
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / (source.stem + ".ipynb")
+    nb = jupytext.read(source)
+    text = jupytext.writes(nb, fmt="ipynb")
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        _atomic_write(target, text)
+    return target
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------- workers
+_KM = None
+
+
+def _start_kernel():
+    from jupyter_client import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(cwd=str(NOTEBOOKS))
+    return km
+
+
+def _worker_init() -> None:
+    os.environ["CHISO_BATCH"] = "1"  # charts leave the Vega bundle to the page head
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    global _KM
+    try:
+        _KM = _start_kernel()
+    except Exception:  # a port race or a slow start: one retry
+        _KM = _start_kernel()
+    from multiprocessing.util import Finalize
+
+    Finalize(None, _shutdown_kernel, exitpriority=10)  # runs when the worker process exits
+
+
+def _shutdown_kernel() -> None:
+    if _KM is not None:
+        try:
+            _KM.shutdown_kernel(now=True)
+        except Exception:
+            pass
+
+
+def _restart_kernel() -> None:
+    global _KM
+    _shutdown_kernel()
+    _KM = _start_kernel()
+
+
+def _kernel_trouble(exc: Exception) -> bool:
+    text = f"{type(exc).__name__}: {exc}"
+    return any(s in text for s in ("DeadKernel", "Kernel died", "kernel died", "Address already in use",
+                                   "Kernel didn't respond", "RuntimeError: Kernel"))
+
+
+def _execute(job: Job, lang: str, synthetic: bool) -> Outcome:
+    """Run one report in this worker's warm kernel and write its page (or an error page)."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from .report import error_page, notebook_page
+
+    started = time.perf_counter()
+    attempts = 0
+    while True:
+        attempts += 1
+        tmp_nb = Path(job.ipynb).with_name(f".{Path(job.ipynb).name}.{os.getpid()}.tmp")
+        try:
+            if _KM is None or not _KM.is_alive():
+                _restart_kernel()
+            nb = papermill.execute_notebook(job.notebook, str(tmp_nb), parameters=job.parameters,
+                                            km=_KM, progress_bar=False, log_output=False, cwd=str(NOTEBOOKS))
+            page = notebook_page(nb, job.title, lang, synthetic)
+            _atomic_write(Path(job.html), page)
+            os.replace(tmp_nb, job.ipynb)
+            return Outcome(job.key, "ok", time.perf_counter() - started, attempts=attempts)
+        except PapermillExecutionError as exc:
+            message = f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
+            if os.path.exists(tmp_nb):
+                os.replace(tmp_nb, job.ipynb)  # the failed run is the audit record
+        except Exception as exc:  # kernel trouble: restart and retry once
+            message = f"{type(exc).__name__}: {exc}"
+            if _kernel_trouble(exc) and attempts == 1:
+                _restart_kernel()
+                continue
+        _atomic_write(Path(job.html), error_page(job.title, message, lang))
+        return Outcome(job.key, "failed", time.perf_counter() - started, message, attempts)
+
+
+# ------------------------------------------------------------------------------------- batch
+def resolve_units(ds, selector: str) -> list[str]:
+    """`all`, a unit kind (`commune`), or a comma-separated list of unit ids (kept even if unknown:
+    an unknown id fails in its own report, the rest of the batch goes on)."""
+    units = ds.units
+    if selector == "all":
+        return units["unit_id"].tolist()
+    if selector in ("province", "department", "district", "commune"):
+        return units.loc[units["kind"] == selector, "unit_id"].tolist()
+    return [u.strip() for u in selector.split(",") if u.strip()]
+
+
+def run_batch(data: str | Path, period: str, units: str = "all", out: str | Path = "reports", jobs: int | None = None,
+              lang: str = "vi", force: bool = False, progress: bool = True, overview: bool = True) -> BatchResult:
+    """Build every report for a period; see the module docstring for the guarantees."""
+    from .cli import latest_month  # the same meaning of 'latest' as `chiso score`
+    from .contract import load_dataset
+    from .periods import parse_period
+
+    if lang not in ("vi", "en"):
+        raise BatchError(f"lang must be 'vi' or 'en', not '{lang}'")
+    data = Path(data).resolve()
+    ds = load_dataset(data)
+    label = latest_month(ds) if period == "latest" else parse_period(period).label
+    out_dir = Path(out).resolve() / label
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cache = Path(out).resolve() / ".notebooks"
+    unit_nb = _as_ipynb(UNIT_NOTEBOOK, cache)
+    overview_nb = _as_ipynb(OVERVIEW_NOTEBOOK, cache)
+    meth_path = str(DEFAULT_METHODOLOGY)  # the report notebooks score with the default methodology
+    common = {"period": label, "baseline": "", "data_dir": str(data), "lang": lang}
+    check_parameters(unit_nb, {"unit_id": "", **common})
+    check_parameters(overview_nb, common)
+
+    base = hashlib.sha256("|".join([data_fingerprint(data), code_version(),
+                                    _hash_files([meth_path])]).encode()).hexdigest()
+    names = dict(zip(ds.units["unit_id"], ds.units["name"]))
+    selected = resolve_units(ds, units)
+    job_list = []
+    for key in ([OVERVIEW_KEY] if overview else []) + selected:
+        params = dict(common) if key == OVERVIEW_KEY else {"unit_id": key, **common}
+        fp = hashlib.sha256((base + json.dumps(params, sort_keys=True)).encode()).hexdigest()[:20]
+        title = (names.get(key, key) if key != OVERVIEW_KEY else
+                 ("Tổng quan tỉnh" if lang == "vi" else "Province overview")) + f" — {label}"
+        job_list.append(Job(key, str(overview_nb if key == OVERVIEW_KEY else unit_nb), params,
+                            str(out_dir / f"{key}.html"), str(out_dir / f"{key}.ipynb"), title, fp))
+
+    manifest_path = out_dir / "manifest.json"
+    previous = json.loads(manifest_path.read_text(encoding="utf-8")).get("reports", {}) if manifest_path.exists() else {}
+    todo, outcomes = [], []
+    for job in job_list:
+        old = previous.get(job.key, {})
+        if not force and old.get("status") == "ok" and old.get("fingerprint") == job.fingerprint and Path(job.html).exists():
+            outcomes.append(Outcome(job.key, "skipped"))
+        else:
+            todo.append(job)
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    started = time.perf_counter()
+    if todo:
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), unit="report", desc=f"chiso reports {label}", leave=True)
+        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
+            futures = {pool.submit(_execute, job, lang, ds.synthetic): job for job in todo}
+            for fut in as_completed(futures):
+                job = futures[fut]
+                try:
+                    outcome = fut.result()
+                except Exception as exc:  # a worker process that died outright
+                    outcome = Outcome(job.key, "failed", 0.0, f"{type(exc).__name__}: {exc}")
+                    from .report import error_page
+
+                    _atomic_write(Path(job.html), error_page(job.title, outcome.error, lang))
+                outcomes.append(outcome)
+                if bar is not None:
+                    bar.update(1)
+                    if outcome.status == "failed":
+                        bar.write(f"  failed: {outcome.key}: {outcome.error}")
+        if bar is not None:
+            bar.close()
+    elapsed = time.perf_counter() - started
+
+    by_key = {o.key: o for o in outcomes}
+    reports = {}
+    for job in job_list:
+        o = by_key[job.key]
+        if o.status == "skipped":
+            reports[job.key] = previous[job.key] | {"skipped": True}
+            continue
+        reports[job.key] = {"status": o.status, "seconds": round(o.seconds, 3), "attempts": o.attempts,
+                            "error": o.error, "fingerprint": job.fingerprint, "parameters": job.parameters,
+                            "html": Path(job.html).name, "ipynb": Path(job.ipynb).name, "skipped": False}
+    manifest = {
+        "period": label, "lang": lang, "data_dir": str(data), "data_fingerprint": data_fingerprint(data),
+        "data_source": ds.meta.get("source", "unknown"), "code_version": code_version(),
+        "methodology": meth_path, "workers": workers, "seconds": round(elapsed, 3),
+        "built": sum(1 for o in outcomes if o.status != "skipped"), "reports": reports,
+    }
+    _atomic_write(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=2))
+    index = out_dir / "index.html"
+    _atomic_write(index, index_page(ds, label, reports, lang, overview))
+    return BatchResult(label, str(out_dir), str(index), outcomes)
+
+
+def index_page(ds, period: str, reports: dict, lang: str = "vi", overview: bool = True) -> str:
+    """Ranking with links, a search box, the province overview link, failures with their message."""
+    from .report import esc, page, ranking_tables, report_context
+
+    ctx = report_context(str(ds.path), period, "", lang)
+    words = {"vi": ("Báo cáo Bộ chỉ số phục vụ người dân, doanh nghiệp", "Kỳ", "Tổng quan toàn tỉnh",
+                    "Tìm đơn vị…", "Báo cáo lỗi", "Đơn vị", "Lỗi"),
+             "en": ("Service to citizens and businesses index: reports", "Period", "Province overview",
+                    "Search units…", "Reports that failed", "Unit", "Error")}[lang]
+    failed = {k: v for k, v in reports.items() if v.get("status") == "failed"}
+    body = [f"<h1>{esc(words[0])}</h1><p class='muted'>{esc(words[1])} {esc(period)}</p>"]
+    if overview and reports.get(OVERVIEW_KEY, {}).get("status") == "ok":
+        body.append(f"<p><a href='{OVERVIEW_KEY}.html'><b>{esc(words[2])}</b></a></p>")
+    if failed:
+        rows = "".join(f"<tr><td><a href='{esc(k)}.html'>{esc(k)}</a></td><td>{esc(v.get('error', ''))}</td></tr>"
+                       for k, v in failed.items())
+        body.append(f"<h2>{esc(words[4])} ({len(failed)})</h2><div class='error'><table><thead><tr>"
+                    f"<th>{esc(words[5])}</th><th>{esc(words[6])}</th></tr></thead><tbody>{rows}</tbody></table></div>")
+    body.append(f'<input class="search" type="search" id="search" placeholder="{esc(words[3])}" '
+                f'oninput="chisoFilter(this.value)">')
+    built = {k for k, v in reports.items() if v.get("status") in ("ok", "failed")}
+    body.append(ranking_tables(ctx, linked=built))
+    body.append("""<script>
+function chisoFilter(q) {
+  q = q.normalize('NFD').replace(/[\\u0300-\\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').toLowerCase();
+  document.querySelectorAll('table tbody tr').forEach(function (tr) {
+    var t = tr.textContent.normalize('NFD').replace(/[\\u0300-\\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').toLowerCase();
+    tr.style.display = t.indexOf(q) >= 0 ? '' : 'none';
+  });
+}
+</script>""")
+    return page(words[0] + f" — {period}", "".join(body), lang, ds.synthetic)
