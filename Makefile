@@ -7,7 +7,7 @@ CHISO := $(VENV)/bin/chiso
 DEMO_DATA ?= data/demo
 OUT ?= output/demo
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install clean browser
 
 install: $(VENV)/.installed
 
@@ -21,14 +21,26 @@ $(VENV)/.installed: pyproject.toml
 $(DEMO_DATA)/dataset.json: | $(VENV)/.installed
 	$(CHISO) generate --out $(DEMO_DATA)
 
-## The main job: demo province → scores for the latest month, ranking printed, tables written.
+## The main job: demo province → scores for the latest month (ranking printed, tables written),
+## then the monthly batch of offline HTML reports for every unit; prints the path of index.html.
 demo: $(VENV)/.installed $(DEMO_DATA)/dataset.json
 	$(CHISO) score --data $(DEMO_DATA) --period latest --level unit -o "$(OUT)/scores-unit-{period}.csv"
 	$(CHISO) score --data $(DEMO_DATA) --period latest --level indicator -o "$(OUT)/scores-indicator-{period}.csv"
+	$(CHISO) reports --config parameters/reports/monthly-demo.yaml
 
-## The tests (library tests run with warnings as errors, see pyproject.toml).
-test: $(VENV)/.installed
+## The tests (library tests run with warnings as errors, see pyproject.toml); the browser tests
+## need Debian's Chromium, installed here when missing (as root) or named with the exact fix.
+test: $(VENV)/.installed browser
 	$(PY) -m pytest -q -W error
+
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium: run 'sudo apt-get update && sudo apt-get install -y chromium fonts-dejavu-core'"; exit 1; \
+	  fi; }
 
 ## Benchmarks (scripts that print figures, not tests): 2 M-dossier province-year.
 bench: $(VENV)/.installed

@@ -178,7 +178,7 @@ def _execute(job: Job, lang: str, synthetic: bool) -> Outcome:
     attempts = 0
     while True:
         attempts += 1
-        tmp_nb = Path(job.ipynb).with_name(f".{Path(job.ipynb).name}.{os.getpid()}.tmp")
+        tmp_nb = Path(job.ipynb).with_name(f".{Path(job.ipynb).stem}.{os.getpid()}.tmp.ipynb")
         try:
             if _KM is None or not _KM.is_alive():
                 _restart_kernel()

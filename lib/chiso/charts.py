@@ -10,6 +10,7 @@ notebook the first chart also emits the bundle once. The action menu that would 
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from functools import lru_cache
 
@@ -127,6 +128,10 @@ def waterfall(steps: pd.DataFrame, lang: str = "vi") -> alt.Chart:
                          "kind": "up" if r.change >= 0 else "down", "amount": float(r.change)})
             running += float(r.change)
     data = pd.DataFrame(rows)
+    # Totals start a little below the lowest running value, so small changes stay visible.
+    moving = data["kind"] != "total"
+    lowest = min(data.loc[moving, "start"].min() if moving.any() else math.inf, data["end"].min())
+    data.loc[data["kind"] == "total", "start"] = max(0.0, float(lowest) - 2.0)
     title = {"vi": ("Điểm", "Thay đổi"), "en": ("Points", "Change")}[lang]
     return alt.Chart(data).mark_bar().encode(
         x=alt.X("label:N", sort=alt.SortField("order"), title=None, axis=alt.Axis(labelAngle=-30, labelLimit=160)),
