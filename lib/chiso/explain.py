@@ -215,6 +215,8 @@ class Explainer:
         self.prep = prepared or prepare(ds, meth)
         self._counts: dict[str, pd.DataFrame] = {}
         self._units: dict[tuple[str, str], pd.DataFrame] = {}
+        self._segments: dict[tuple[str, str, str], pd.DataFrame] = {}
+        self._explained: dict[tuple, Attribution] = {}
         self.names = dict(zip(ds.units["unit_id"], ds.units["name"]))
         self.kinds = dict(zip(ds.units["unit_id"], ds.units["kind"]))
 
@@ -233,6 +235,13 @@ class Explainer:
             self._units[key] = rank_and_band(groups, self.meth, lang).set_index("unit_id")
         return self._units[key]
 
+    def segments(self, unit_id: str, period: Period | str, by: str) -> pd.DataFrame:
+        """Segment counts of a unit (cached: reports ask for the same split several times)."""
+        key = (unit_id, parse_period(period).label, by)
+        if key not in self._segments:
+            self._segments[key] = segment_counts(self.prep, key[1], unit_id, by, self.counts(key[1]))
+        return self._segments[key]
+
     def check_unit(self, unit_id: str) -> None:
         if unit_id not in self.names:
             raise KeyError(f"unknown unit '{unit_id}'")
@@ -245,8 +254,11 @@ class Explainer:
         self.check_unit(unit_id)
         cur = parse_period(period)
         base = parse_period(baseline) if baseline else cur.previous()
-        seg1 = segment_counts(self.prep, cur, unit_id, by, self.counts(cur))
-        seg0 = segment_counts(self.prep, base, unit_id, by, self.counts(base))
+        key = (unit_id, cur.label, base.label, by, lang)
+        if key in self._explained:
+            return self._explained[key]
+        seg1 = self.segments(unit_id, cur, by)
+        seg0 = self.segments(unit_id, base, by)
         groups = {g.code: GroupChange(g.code, g.name(lang), 0.0, 0.0, 0.0) for g in self.meth.groups}
         merged_all = seg0.merge(seg1, on=["indicator", "segment"], how="outer", suffixes=("0", "1"))
         merged_all["label"] = merged_all["label1"].fillna(merged_all["label0"])
@@ -300,6 +312,7 @@ class Explainer:
             synthetic=self.ds.synthetic, groups=ordered,
         )
         result.narrative = attribution_sentences(result, lang)
+        self._explained[key] = result
         return result
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .counts import RULE_NOUNS, segment_counts
+from .counts import RULE_NOUNS
 from .explain import Explainer
 from .narrative import TEMPLATES, fmt_number, fmt_percent
 from .scoring import _points, round_half_up
@@ -82,7 +82,7 @@ def items_needed(numerator: float, denominator: float, target: float) -> int:
 
 def _concentration(explainer: Explainer, unit_id: str, period: str, by: str) -> pd.DataFrame:
     """Per indicator, the segment holding the largest share of the shortfall (d − n)."""
-    seg = segment_counts(explainer.prep, period, unit_id, by, explainer.counts(period))
+    seg = explainer.segments(unit_id, period, by)
     seg = seg[seg["segment"] != "__all__"].copy()
     seg["short"] = (seg["denominator"] - seg["numerator"]).clip(lower=0)
     total = seg.groupby("indicator")["short"].transform("sum")
