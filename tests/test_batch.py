@@ -104,3 +104,57 @@ def test_run_set_file_is_validated(tmp_path, data_dir):
     unquoted.write_text(f'data: "{data_dir}"\nperiod: 2024\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["reports", "--config", str(unquoted)])
     assert result.exit_code == 2 and "quoted string" in result.stderr
+
+
+def _fake_job(tmp_path):
+    from chiso.batch import Job
+
+    return Job("U1", "unused.ipynb", {"unit_id": "U1"}, str(tmp_path / "U1.html"), str(tmp_path / "U1.ipynb"),
+               "Đơn vị thử", "fp")
+
+
+def _kernel_dies(monkeypatch, deaths: int):
+    """papermill raises DeadKernelError `deaths` times, then succeeds; restarts are counted."""
+    import nbformat
+    import papermill
+    from nbclient.exceptions import DeadKernelError
+
+    import chiso.batch as batch
+
+    calls = {"runs": 0, "restarts": 0}
+
+    class AliveKernel:
+        def is_alive(self):
+            return True
+
+    def execute(notebook, output, **kwargs):
+        calls["runs"] += 1
+        if calls["runs"] <= deaths:
+            raise DeadKernelError("Kernel died")
+        nb = nbformat.v4.new_notebook()
+        nbformat.write(nb, output)
+        return nb
+
+    monkeypatch.setattr(batch, "_KM", AliveKernel())
+    monkeypatch.setattr(batch, "_restart_kernel", lambda: calls.__setitem__("restarts", calls["restarts"] + 1))
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    return calls
+
+
+def test_a_dead_kernel_is_restarted_and_the_report_retried_once(monkeypatch, tmp_path):
+    from chiso.batch import _execute
+
+    calls = _kernel_dies(monkeypatch, deaths=1)
+    outcome = _execute(_fake_job(tmp_path), "vi", False)
+    assert (outcome.status, outcome.attempts, calls["restarts"]) == ("ok", 2, 1)
+    assert (tmp_path / "U1.html").exists() and (tmp_path / "U1.ipynb").exists()
+
+
+def test_a_kernel_that_dies_twice_fails_the_report_only(monkeypatch, tmp_path):
+    from chiso.batch import _execute
+
+    calls = _kernel_dies(monkeypatch, deaths=2)
+    outcome = _execute(_fake_job(tmp_path), "vi", False)
+    assert (outcome.status, outcome.attempts, calls["restarts"]) == ("failed", 2, 1)
+    assert "DeadKernelError" in outcome.error
+    assert "Kernel died" in (tmp_path / "U1.html").read_text(encoding="utf-8")
