@@ -20,6 +20,7 @@ period = "2025-06"
 baseline = ""
 data_dir = "../data/demo"
 lang = "vi"
+linked_units = "all"
 
 # %%
 from IPython.display import HTML, display
@@ -28,16 +29,17 @@ from chiso import charts, report
 
 charts.enable()
 ctx = report.report_context(data_dir, period, baseline, lang)
+linked = report.linked_set(linked_units)
 display(HTML(report.title_block(ctx)))
 
 # %%
-display(HTML(report.heading(ctx, "ranking") + report.ranking_tables(ctx)))
+display(HTML(report.heading(ctx, "ranking") + report.ranking_tables(ctx, linked)))
 
 # %%
 display(HTML(report.heading(ctx, "distribution") + report.distribution_section(ctx)))
 
 # %%
-display(HTML(report.heading(ctx, "movers") + report.movers_section(ctx)))
+display(HTML(report.heading(ctx, "movers") + report.movers_section(ctx, linked=linked)))
 
 # %%
 display(HTML(report.heading(ctx, "heatmap") + report.heatmap_section(ctx)))

@@ -233,15 +233,16 @@ def run_batch(data: str | Path, period: str, units: str = "all", out: str | Path
     meth_path = str(DEFAULT_METHODOLOGY)  # the report notebooks score with the default methodology
     common = {"period": label, "baseline": "", "data_dir": str(data), "lang": lang}
     check_parameters(unit_nb, {"unit_id": "", **common})
-    check_parameters(overview_nb, common)
+    check_parameters(overview_nb, {**common, "linked_units": "all"})
 
     base = hashlib.sha256("|".join([data_fingerprint(data), code_version(),
                                     _hash_files([meth_path])]).encode()).hexdigest()
     names = dict(zip(ds.units["unit_id"], ds.units["name"]))
     selected = resolve_units(ds, units)
     job_list = []
+    linked = "all" if units == "all" else ",".join(u for u in selected if u in names)
     for key in ([OVERVIEW_KEY] if overview else []) + selected:
-        params = dict(common) if key == OVERVIEW_KEY else {"unit_id": key, **common}
+        params = {**common, "linked_units": linked} if key == OVERVIEW_KEY else {"unit_id": key, **common}
         fp = hashlib.sha256((base + json.dumps(params, sort_keys=True)).encode()).hexdigest()[:20]
         title = (names.get(key, key) if key != OVERVIEW_KEY else
                  ("Tổng quan tỉnh" if lang == "vi" else "Province overview")) + f" — {label}"

@@ -311,6 +311,18 @@ def data_quality_section(ctx: ReportContext, unit_id: str) -> str:
 
 
 # ------------------------------------------------------------------------ province overview
+def linked_set(linked_units: str) -> set[str] | None:
+    """The notebook parameter `linked_units` ("all" or comma-separated ids) as a set (None = all)."""
+    if linked_units.strip() == "all":
+        return None
+    return {u.strip() for u in linked_units.split(",") if u.strip()}
+
+
+def _unit_link(unit_id: str, name: str, linked: set[str] | None) -> str:
+    """A link to the unit's report page when that page is part of the batch, else the name."""
+    return f'<a href="{esc(unit_id)}.html">{esc(name)}</a>' if linked is None or unit_id in linked else esc(name)
+
+
 def ranking_tables(ctx: ReportContext, linked: set[str] | None = None) -> str:
     """Ranking tables per unit kind; units in `linked` link to their report page (None: all)."""
     lang = ctx.lang
@@ -325,8 +337,7 @@ def ranking_tables(ctx: ReportContext, linked: set[str] | None = None) -> str:
         part = units[units["unit_kind"] == kind].sort_values(["rank", "name"])
         if part.empty:
             continue
-        shown = part.assign(link=[f'<a href="{esc(u)}.html">{esc(n)}</a>' if linked is None or u in linked else esc(n)
-                                  for u, n in zip(part["unit_id"], part["name"])])
+        shown = part.assign(link=[_unit_link(u, n, linked) for u, n in zip(part["unit_id"], part["name"])])
         body = "".join(
             f"<tr><td class='num'>{int(r.rank)}</td><td>{r.link}</td><td class='num'>{fmt_points(r.total, lang)}</td>"
             f"<td class='num'>{_signed(r.change, lang)}</td><td>{esc(r.band_name)}</td></tr>"
@@ -344,7 +355,7 @@ def distribution_section(ctx: ReportContext) -> str:
     return chart(charts.distribution(units[["total", "kind_label"]], ctx.lang))
 
 
-def movers_section(ctx: ReportContext, top: int = 5) -> str:
+def movers_section(ctx: ReportContext, top: int = 5, linked: set[str] | None = None) -> str:
     lang = ctx.lang
     ex = ctx.explainer
     cur = ex.unit_scores(ctx.period, lang)
@@ -358,7 +369,7 @@ def movers_section(ctx: ReportContext, top: int = 5) -> str:
         for unit_id, delta in picked.items():
             attr = ex.explain(unit_id, ctx.period, ctx.baseline, "field", lang)
             main = attr.narrative[1] if len(attr.narrative) > 2 else ""
-            rows.append(f"<tr><td><a href='{esc(unit_id)}.html'>{esc(ex.names[unit_id])}</a></td>"
+            rows.append(f"<tr><td>{_unit_link(unit_id, ex.names[unit_id], linked)}</td>"
                         f"<td class='num'>{_signed(delta, lang)}</td><td>{esc(main)}</td></tr>")
         out.append(f"<h3>{esc(title)}</h3><table><thead><tr>{''.join(f'<th>{h}</th>' for h in heads)}</tr></thead>"
                    f"<tbody>{''.join(rows)}</tbody></table>")
