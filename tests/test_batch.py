@@ -68,6 +68,7 @@ def test_pages_are_self_contained_offline_and_without_code(first_run):
     assert int(re.search(r'data-chart-count="(\d+)"', page)[1]) >= 5
     assert '"actions": false' in page  # no "open in Vega editor" that would send the data outside
     assert "@media print" in page and "size: A4" in page
+    assert "output_stderr" not in page and "output_error" not in page  # no warnings or tracebacks shown
 
 
 def test_rerun_is_incremental_and_force_rebuilds(first_run, data_dir):
