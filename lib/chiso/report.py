@@ -80,13 +80,18 @@ def _explainer(data_dir: str, stamp: float, methodology: str | None) -> Explaine
     return Explainer(load_dataset(data_dir), meth)
 
 
+def cached_explainer(data_dir: str | Path, methodology: str | None = None) -> Explainer:
+    """The dataset loaded once per process, cached by directory and modification time."""
+    stamp = max((p.stat().st_mtime for p in Path(data_dir).glob("*")), default=0.0)
+    return _explainer(str(Path(data_dir).resolve()), stamp, methodology)
+
+
 def report_context(data_dir: str, period: str, baseline: str = "", lang: str = "vi",
                    methodology: str | None = None) -> ReportContext:
-    """Load (once per process: cached by data directory and its modification time) and set up."""
+    """Load (once per process) and set up the context every section function takes."""
     if lang not in ("vi", "en"):
         raise ValueError(f"lang must be 'vi' or 'en', not '{lang}'")
-    stamp = max((p.stat().st_mtime for p in Path(data_dir).glob("*")), default=0.0)
-    explainer = _explainer(str(Path(data_dir).resolve()), stamp, methodology)
+    explainer = cached_explainer(data_dir, methodology)
     cur = parse_period(period)
     base = parse_period(baseline) if baseline else cur.previous()
     return ReportContext(explainer, explainer.meth, cur, base, lang)
