@@ -46,8 +46,7 @@ def at_risk(explainer: Explainer, as_of, within_working_days: int = 3,
     mask = open_now & ~waiting & (prep.d_supp_count <= 1) & (due >= t) & (due <= horizon)
     if unit_id is not None:
         explainer.check_unit(unit_id)
-        row = int(np.flatnonzero(prep.unit_ids == unit_id)[0])
-        mask &= (prep.ancestor_matrix[row] > 0)[prep.d_unit]
+        mask &= prep.units_below(unit_id)[prep.d_unit]
     idx = np.flatnonzero(mask)
     d = prep.ds.dossiers
     procs = prep.ds.procedures
@@ -85,7 +84,7 @@ def _summary(explainer: Explainer, dossiers: pd.DataFrame, day: np.datetime64, u
     in_tree = prep.ancestor_matrix @ own
     scope = np.ones(prep.n_units, dtype=bool)
     if unit_id is not None:
-        scope = prep.ancestor_matrix[int(np.flatnonzero(prep.unit_ids == unit_id)[0])] > 0
+        scope = prep.units_below(unit_id)
     rows = []
     for u in np.flatnonzero((in_tree > 0) & scope):
         uid = str(prep.unit_ids[u])

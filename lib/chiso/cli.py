@@ -14,7 +14,7 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from .contract import ContractError, Dataset, load_dataset
+from .contract import SYNTHETIC_BANNER, ContractError, Dataset, load_dataset
 from .methodology import MethodologyError, load_methodology
 from .periods import PeriodError, parse_period
 from .scoring import CountsError, check_counts, score, score_counts
@@ -23,7 +23,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="chiso: Vietnam's service-to-citizens index (Decision 766/QĐ-TTg) per unit and period.")
 
 USER_ERRORS = (ContractError, MethodologyError, PeriodError, CountsError, FileNotFoundError)
-SYNTHETIC_BANNER = "Dữ liệu mô phỏng / synthetic data"
 
 
 class UserError(Exception):

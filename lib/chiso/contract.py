@@ -25,6 +25,8 @@ PETITION_TOPICS = ("procedure", "staff", "other")
 CHANNELS = (1, 2, 3)
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 TABLES = ("units", "procedures", "dossiers", "petitions")
+#: Shown on every output made from generated data (screens, reports), in both languages.
+SYNTHETIC_BANNER = "Dữ liệu mô phỏng / synthetic data"
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,17 @@ class Prepared:
     def n_procedures(self) -> int:
         return len(self.p_has_fee)
 
+    def row(self, unit_id: str) -> int:
+        """The unit's index in the coded arrays (KeyError for an unknown unit)."""
+        rows = np.flatnonzero(self.unit_ids == unit_id)
+        if not len(rows):
+            raise KeyError(f"unknown unit '{unit_id}'")
+        return int(rows[0])
+
+    def units_below(self, unit_id: str) -> np.ndarray:
+        """Boolean over units: the unit itself and every unit under it."""
+        return self.ancestor_matrix[self.row(unit_id)] > 0
+
 
 def legal_due(received_us: np.ndarray, limit: np.ndarray, unit: np.ndarray, cal: WorkCalendar) -> np.ndarray:
     """Due time from receipt and the legal time limit in its unit.
@@ -655,10 +666,7 @@ def segment_counts(prep: Prepared, period: Period | str, unit_id: str, by: str,
     up to the unit's counts.
     """
     period = parse_period(period)
-    rows = np.flatnonzero(prep.unit_ids == unit_id)
-    if not len(rows):
-        raise KeyError(unit_id)
-    row = int(rows[0])
+    row = prep.row(unit_id)
     counts = unit_counts if unit_counts is not None else count_period(prep, period)
     by_unit = counts.set_index(["unit_id", "indicator"])
     frames = []
@@ -736,9 +744,7 @@ def processing_time_by_procedure(prep: Prepared, period: Period | str, unit_id: 
     p = prep
     mask = c.result_in.copy()
     if unit_id is not None:
-        row = int(np.flatnonzero(p.unit_ids == unit_id)[0])
-        below = p.ancestor_matrix[row] > 0
-        mask &= below[p.d_unit]
+        mask &= p.units_below(unit_id)[p.d_unit]
     idx = np.flatnonzero(mask)
     procs = p.ds.procedures
     time_unit = procs["time_unit"].to_numpy(dtype=object)[p.d_proc[idx]]

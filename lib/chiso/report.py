@@ -20,14 +20,13 @@ import pandas as pd
 
 from . import charts
 from .at_risk import at_risk
-from .contract import load_dataset
+from .contract import SYNTHETIC_BANNER, load_dataset
 from .explain import Attribution, Explainer
 from .methodology import Methodology, load_methodology
 from .narrative import fmt_number, fmt_percent, fmt_points
 from .periods import Period, parse_period
 from .whatif import points_left
 
-SYNTHETIC_BANNER = {"vi": "Dữ liệu mô phỏng / synthetic data", "en": "Synthetic data / dữ liệu mô phỏng"}
 KIND_LABELS = {"vi": {"province": "Tỉnh", "department": "Sở, ban, ngành", "district": "Cấp huyện", "commune": "Cấp xã"},
                "en": {"province": "Province", "department": "Departments", "district": "Districts",
                       "commune": "Communes"}}
@@ -294,10 +293,7 @@ def trend_section(ctx: ReportContext, unit_id: str, months: int = 12) -> str:
 def data_quality_section(ctx: ReportContext, unit_id: str) -> str:
     """Simple flags on the unit's dossiers received in the period (issue 6 adds the full report)."""
     prep = ctx.explainer.prep
-    import numpy as np
-
-    row = int(np.flatnonzero(prep.unit_ids == unit_id)[0])
-    below = (prep.ancestor_matrix[row] > 0)[prep.d_unit]
+    below = prep.units_below(unit_id)[prep.d_unit]
     start, end = int(ctx.period.start.astype("int64")), int(ctx.period.end_exclusive.astype("int64"))
     received = below & (prep.d_received >= start) & (prep.d_received < end)
     n = int(received.sum())
@@ -400,7 +396,7 @@ def page(title: str, body: str, lang: str = "vi", synthetic: bool = False, note:
     """A complete offline page: CSS inline, the Vega bundle once in <head> if any chart is used."""
     has_charts = 'class="chiso-chart"' in body
     bundle = f"<script>{charts.vega_bundle()}</script>" if has_charts else ""
-    banner = f'<div class="banner">{esc(SYNTHETIC_BANNER[lang])}</div>' if synthetic else ""
+    banner = f'<div class="banner">{esc(SYNTHETIC_BANNER)}</div>' if synthetic else ""
     count = body.count('class="chiso-chart"')
     generated = dt.datetime.now().strftime("%d/%m/%Y %H:%M")
     footer = {"vi": f"Tạo bởi chiso lúc {generated}.", "en": f"Made by chiso at {generated}."}[lang]
