@@ -172,9 +172,14 @@ def _warm_engine() -> str:
 
 
 def _start_kernel():
+    """A kernel talking over local IPC sockets: no TCP ports to race for between parallel workers
+    (the "Address already in use" failure), and nothing listening on the network."""
+    import tempfile
+
     from jupyter_client import KernelManager
 
-    km = KernelManager(kernel_name="python3")
+    sockets = tempfile.mkdtemp(prefix="chiso-kernel-")
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
     km.start_kernel(cwd=str(NOTEBOOKS))
     return km
 
@@ -205,6 +210,9 @@ def _shutdown_kernel() -> None:
             _KM.shutdown_kernel(now=True)
         except Exception:
             pass
+        import shutil
+
+        shutil.rmtree(os.path.dirname(_KM.ip), ignore_errors=True)
 
 
 def _restart_kernel() -> None:
