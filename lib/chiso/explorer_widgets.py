@@ -9,6 +9,7 @@ trusted live session); the Vega bundle comes offline with the first chart of the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import ipywidgets as w
@@ -35,6 +36,20 @@ LABELS = {
            "dims": {"field": "field", "procedure": "procedure", "child": "sub-unit", "channel": "channel"},
            "saved": "Saved"},
 }
+
+
+@functools.cache
+def _enable_offline_charts() -> None:
+    """JupyterChart's JavaScript from vl-convert instead of a CDN (≈1.3 s, once per process)."""
+    import altair as alt
+
+    alt.JupyterChart.enable_offline()
+
+
+def _picked(change: dict, name: str) -> list[dict]:
+    """The points of a Vega point selection as the browser reports it ({field: value} dicts)."""
+    signal = (change["new"] or {}).get(name, {}).get("value") or {}
+    return signal.get("vlPoint", {}).get("or", []) if isinstance(signal, dict) else []
 
 
 class ExplorerUI:
@@ -71,14 +86,25 @@ class ExplorerUI:
         self.card = w.HTML()
         self.whatif_result = w.HTML()
         self.message = w.HTML()
-        self.views = {name: w.Output() for name in ("ranking", "groups", "waterfall", "drilldown", "trend", "at_risk")}
+        self.views = {name: w.Output() for name in ("waterfall", "drilldown", "trend", "at_risk")}
+        # Clickable charts: Altair's JupyterChart sends Vega selections back to Python, offline
+        # (its JavaScript comes from vl-convert, not a CDN). Click a unit to select it, a group
+        # to drill into it.
+        import altair as alt
+
+        _enable_offline_charts()
+        self.ranking_chart = alt.JupyterChart(self._ranking_chart(ex.ranking()))
+        self.groups_chart = alt.JupyterChart(self._groups_chart())
+        # Observe the widget's raw selection trait: `selections` is rebuilt whenever the chart is.
+        self.ranking_chart.observe(lambda ch: self._on_ranking_click(_picked(ch, "pick_unit")), "_vl_selections")
+        self.groups_chart.observe(lambda ch: self._on_group_click(_picked(ch, "pick_group")), "_vl_selections")
         self._sync_whatif_slider()
         self._wire()
         self.widget = w.VBox([
             w.HBox([self.search, self.unit, self.lang]),
             w.HBox([self.period, self.baseline]),
             self.card,
-            w.HBox([self.views["ranking"], self.views["groups"]]),
+            w.HBox([self.ranking_chart, self.groups_chart]),
             self.views["waterfall"],
             w.HBox([self.by, self.group, self.indicator]),
             self.views["drilldown"],
@@ -144,6 +170,13 @@ class ExplorerUI:
         self.within.observe(lambda ch: self._draw_at_risk(), "value")
         self.export_csv.on_click(lambda _: self._on_export("csv"))
         self.export_html.on_click(lambda _: self._on_export("html"))
+
+    def _on_ranking_click(self, picked: list[dict]) -> None:
+        if picked and picked[0].get("unit_id") in [v for _, v in self.unit.options]:
+            self.unit.value = picked[0]["unit_id"]
+
+    def _on_group_click(self, picked: list[dict]) -> None:
+        self.group.value = picked[0].get("code", "") if picked else ""
 
     def _on_search(self, query: str) -> None:
         options = self._unit_options(query)
@@ -218,12 +251,10 @@ class ExplorerUI:
                            f"<p>{t['total']}: <b class='chiso-total'>{fmt_points(card['total'], lang)}</b> · "
                            f"{t['rank']}: <b>{card['rank']}/{card['peers']}</b> · {t['band']}: <b>{esc(card['band'])}</b>"
                            f" · Δ {fmt_points(card['change'], lang)} ({esc(card['baseline'])})</p>")
-        ranking = ex.ranking()
-        self._show(self.views["ranking"], charts.chart_html(self._ranking_chart(ranking).to_dict(), self._bundle()))
-        groups = ex.groups().set_index("group")
-        row = pd.Series({g: groups.loc[g, "points"] for g in groups.index})
-        self._show(self.views["groups"], charts.chart_html(charts.group_scores(row, ex.meth.groups, lang).to_dict()))
-        self._show(self.views["waterfall"], charts.chart_html(charts.waterfall(ex.waterfall(), lang).to_dict()))
+        self.ranking_chart.chart = self._ranking_chart(ex.ranking())
+        self.groups_chart.chart = self._groups_chart()
+        self._show(self.views["waterfall"], charts.chart_html(charts.waterfall(ex.waterfall(), lang).to_dict(),
+                                                              self._bundle()))
         trend = ex.trend().assign(series=card["unit_name"])
         self._show(self.views["trend"], charts.chart_html(charts.trend(trend, lang).to_dict()))
         self._draw_drilldown()
@@ -237,16 +268,30 @@ class ExplorerUI:
         return first
 
     def _ranking_chart(self, ranking: pd.DataFrame):
+        """Peers' totals; the selected unit in red; click a bar to select that unit."""
         import altair as alt
 
         label = {"vi": ("Đơn vị", "Tổng điểm"), "en": ("Unit", "Total")}[self.ex.state.lang]
-        return alt.Chart(ranking).mark_bar().encode(
+        pick = alt.selection_point(name="pick_unit", fields=["unit_id"], on="click", clear=False)
+        return alt.Chart(ranking).mark_bar(cursor="pointer").encode(
             x=alt.X("total:Q", title=label[1]),
             y=alt.Y("unit_name:N", sort=None, title=None),
             color=alt.condition("datum.selected", alt.value("#d1495b"), alt.value("#1b6ca8")),
             tooltip=[alt.Tooltip("rank:Q"), alt.Tooltip("unit_name:N", title=label[0]),
                      alt.Tooltip("total:Q", format=".2f", title=label[1])],
-        ).properties(width=360, height=max(80, 14 * len(ranking)))
+        ).add_params(pick).properties(width=360, height=max(80, 14 * len(ranking)))
+
+    def _groups_chart(self):
+        """Group scores against maxima; click a group to drill into its indicators."""
+        import altair as alt
+
+        groups = self.ex.groups().set_index("group")
+        row = pd.Series({g: groups.loc[g, "points"] for g in groups.index})
+        chart = charts.group_scores(row, self.ex.meth.groups, self.ex.state.lang)
+        pick = alt.selection_point(name="pick_group", fields=["code"], on="click", clear=False)
+        layers = list(chart.layer)
+        layers[-1] = layers[-1].add_params(pick)  # the coloured points bars carry the click
+        return alt.layer(*layers).properties(height=chart.height, width=chart.width)
 
     def _draw_drilldown(self) -> None:
         frame = self.ex.drilldown()
