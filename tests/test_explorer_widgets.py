@@ -79,6 +79,17 @@ def test_changing_period_and_baseline(ui):
     assert ui.ex.attribution().baseline == "2024-05"
 
 
+def test_period_kind_switches_to_quarters(ui):
+    """May and June 2024 are both in 2024-Q2: C1's quarter has 4 dossiers, 3 on time → ON_TIME 15."""
+    ui.period_kind.value = "quarter"
+    assert ui.period.options == ("2024-Q2",)
+    assert ui.ex.state.period == "2024-Q2"
+    groups = ui.ex.groups().set_index("group")
+    assert groups.loc["PROGRESS", "points"] == pytest.approx(15.0)
+    ui.period_kind.value = "month"
+    assert ui.ex.state.period == "2024-06"
+
+
 def test_what_if_slider_moves_the_total_and_reset_restores_it(ui):
     assert ui.whatif_indicator.value == "ON_TIME"
     assert ui.whatif_ratio.value == pytest.approx(0.5)  # the unit's current ratio

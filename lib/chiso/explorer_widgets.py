@@ -27,14 +27,14 @@ LABELS = {
            "ratio": "Tỷ lệ mới", "reset": "Đặt lại", "as_of": "Ngày", "within": "Trong (ngày làm việc)",
            "csv": "Xuất CSV", "html": "Xuất HTML", "total": "Tổng điểm", "rank": "Hạng", "band": "Xếp loại",
            "dims": {"field": "lĩnh vực", "procedure": "thủ tục", "child": "đơn vị", "channel": "kênh"},
-           "saved": "Đã lưu"},
+           "kinds": {"month": "Tháng", "quarter": "Quý", "year": "Năm"}, "saved": "Đã lưu"},
     "en": {"unit": "Unit", "search": "Search units…", "period": "Period", "baseline": "Compare with",
            "previous": "(previous)", "by": "Split by", "group": "Group", "indicator": "Indicator", "all": "(all)",
            "whatif": "What-if", "ratio": "New ratio", "reset": "Reset", "as_of": "Date",
            "within": "Within (working days)", "csv": "Export CSV", "html": "Export HTML", "total": "Total",
            "rank": "Rank", "band": "Band",
            "dims": {"field": "field", "procedure": "procedure", "child": "sub-unit", "channel": "channel"},
-           "saved": "Saved"},
+           "kinds": {"month": "Month", "quarter": "Quarter", "year": "Year"}, "saved": "Saved"},
 }
 
 
@@ -64,6 +64,8 @@ class ExplorerUI:
         self.unit = w.Dropdown(options=self._unit_options(""), value=ex.state.unit_id, description=t["unit"],
                                layout=w.Layout(width="420px"))
         months = self._months()
+        self.period_kind = w.ToggleButtons(options=[(t["kinds"][k], k) for k in ("month", "quarter", "year")],
+                                           value="month")
         self.period = w.Dropdown(options=months, value=ex.state.period, description=t["period"])
         self.baseline = w.Dropdown(options=[(t["previous"], "")] + [(m, m) for m in months], value="",
                                    description=t["baseline"])
@@ -102,7 +104,7 @@ class ExplorerUI:
         self._wire()
         self.widget = w.VBox([
             w.HBox([self.search, self.unit, self.lang]),
-            w.HBox([self.period, self.baseline]),
+            w.HBox([self.period_kind, self.period, self.baseline]),
             self.card,
             w.HBox([self.ranking_chart, self.groups_chart]),
             self.views["waterfall"],
@@ -157,6 +159,7 @@ class ExplorerUI:
     def _wire(self) -> None:
         self.search.observe(lambda ch: self._on_search(ch["new"]), "value")
         self.unit.observe(lambda ch: self._on_unit(ch["new"]), "value")
+        self.period_kind.observe(lambda ch: self._on_period_kind(ch["new"]), "value")
         self.period.observe(lambda ch: self._on_period(), "value")
         self.baseline.observe(lambda ch: self._on_period(), "value")
         self.by.observe(lambda ch: (self.ex.select_dimension(ch["new"]), self.redraw()), "value")
@@ -193,7 +196,25 @@ class ExplorerUI:
             self._sync_whatif_slider()
             self.redraw()
 
+    def _on_period_kind(self, kind: str) -> None:
+        """Months, quarters or years covering the data; the latest is selected."""
+        from .periods import parse_period, periods_covering
+
+        months = self._months()
+        labels = [p.label for p in periods_covering(parse_period(months[0]).first_day,
+                                                    parse_period(months[-1]).last_day, kind)]
+        t = LABELS[self.ex.state.lang]
+        self._syncing_period = True
+        self.baseline.options = [(t["previous"], "")] + [(x, x) for x in labels]
+        self.baseline.value = ""
+        self.period.options = labels
+        self._syncing_period = False
+        self.period.value = labels[-1]
+        self._on_period()
+
     def _on_period(self) -> None:
+        if getattr(self, "_syncing_period", False) or self.period.value is None:
+            return
         self.ex.select_period(self.period.value, self.baseline.value)
         self.as_of.value = self._last_day()
         self._sync_whatif_slider()
