@@ -74,6 +74,17 @@ def test_drill_down_group_indicator_segment(explorer):
     assert "group" in explorer.drilldown().columns
 
 
+def test_drivers_by_dimension(explorer):
+    """By field (all C1 dossiers are Hộ tịch): ON_TIME −10 first, then handled satisfaction
+    6 × 0.5/0.9 − 6 = −2.67; by sub-unit at the district H1, the same two come from Xã Một."""
+    drivers = explorer.drivers()
+    assert drivers["label"].tolist()[:2] == ["Hộ tịch", "Hộ tịch"]
+    assert drivers["contribution"].tolist()[:2] == pytest.approx([-10.0, 6 * 0.5 / 0.9 - 6])
+    explorer.select_unit("H1")
+    explorer.select_dimension("child")
+    assert explorer.drivers()["label"].tolist()[:2] == ["Xã Một", "Xã Một"]
+
+
 def test_what_if_and_reset(explorer):
     explorer.set_whatif("ON_TIME", numerator=1)
     result = explorer.whatif()

@@ -140,6 +140,16 @@ class Explorer:
                               "denominator1": x.denominator1, "rate_effect": x.rate_effect,
                               "mix_effect": x.mix_effect, "contribution": x.contribution} for x in ind.segments])
 
+    def drivers(self, top: int = 8) -> pd.DataFrame:
+        """The largest segment contributions across indicators, for the chosen dimension."""
+        attr = self.attribution()
+        rows = [{"label": x.label, "indicator": i.name, "contribution": x.contribution,
+                 "rate_effect": x.rate_effect, "mix_effect": x.mix_effect}
+                for g in attr.groups for i in g.indicators if i.split for x in i.segments
+                if abs(x.contribution) >= 0.005]
+        frame = pd.DataFrame(rows, columns=["label", "indicator", "contribution", "rate_effect", "mix_effect"])
+        return frame.sort_values("contribution", key=abs, ascending=False).head(top).reset_index(drop=True)
+
     def trend(self, periods: int = 12) -> pd.DataFrame:
         s = self.state
         cur = parse_period(s.period)
@@ -167,7 +177,7 @@ class Explorer:
     def export_csv(self, view: str) -> str:
         """The data behind a view as CSV text (UTF-8 with BOM when written to a file)."""
         views = {"ranking": self.ranking, "groups": self.groups, "waterfall": self.waterfall,
-                 "drilldown": self.drilldown, "trend": self.trend}
+                 "drilldown": self.drilldown, "drivers": self.drivers, "trend": self.trend}
         if view not in views:
             raise KeyError(f"unknown view '{view}'; views: {sorted(views)}")
         return views[view]().to_csv(index=False)

@@ -88,7 +88,7 @@ class ExplorerUI:
         self.card = w.HTML()
         self.whatif_result = w.HTML()
         self.message = w.HTML()
-        self.views = {name: w.Output() for name in ("waterfall", "drilldown", "trend", "at_risk")}
+        self.views = {name: w.Output() for name in ("waterfall", "drivers", "drilldown", "trend", "at_risk")}
         # Clickable charts: Altair's JupyterChart sends Vega selections back to Python, offline
         # (its JavaScript comes from vl-convert, not a CDN). Click a unit to select it, a group
         # to drill into it.
@@ -109,7 +109,7 @@ class ExplorerUI:
             w.HBox([self.ranking_chart, self.groups_chart]),
             self.views["waterfall"],
             w.HBox([self.by, self.group, self.indicator]),
-            self.views["drilldown"],
+            w.HBox([self.views["drivers"], self.views["drilldown"]]),
             self.views["trend"],
             w.HBox([self.whatif_indicator, self.whatif_ratio, self.reset]),
             self.whatif_result,
@@ -162,7 +162,8 @@ class ExplorerUI:
         self.period_kind.observe(lambda ch: self._on_period_kind(ch["new"]), "value")
         self.period.observe(lambda ch: self._on_period(), "value")
         self.baseline.observe(lambda ch: self._on_period(), "value")
-        self.by.observe(lambda ch: (self.ex.select_dimension(ch["new"]), self.redraw()), "value")
+        self.by.observe(lambda ch: (self.ex.select_dimension(ch["new"]), self._draw_drivers(),
+                                    self._draw_drilldown()), "value")
         self.lang.observe(lambda ch: (self.ex.set_lang(ch["new"]), self.redraw()), "value")
         self.group.observe(lambda ch: self._on_group(ch["new"]), "value")
         self.indicator.observe(lambda ch: self._on_indicator(ch["new"]), "value")
@@ -278,9 +279,17 @@ class ExplorerUI:
                                                               self._bundle()))
         trend = ex.trend().assign(series=card["unit_name"])
         self._show(self.views["trend"], charts.chart_html(charts.trend(trend, lang).to_dict()))
+        self._draw_drivers()
         self._draw_drilldown()
         self._draw_whatif()
         self._draw_at_risk()
+
+    def _draw_drivers(self) -> None:
+        frame = self.ex.drivers()
+        if frame.empty:
+            self._show(self.views["drivers"], "<p>–</p>")
+            return
+        self._show(self.views["drivers"], charts.chart_html(charts.drivers(frame, self.ex.state.lang).to_dict()))
 
     def _bundle(self) -> bool:
         """The first chart of the session carries the offline Vega bundle."""
