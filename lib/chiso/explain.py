@@ -316,6 +316,37 @@ class Explainer:
         return result
 
 
+def waterfall_steps(attr: Attribution) -> pd.DataFrame:
+    """Baseline total, each group's change, current total (unrounded points): the waterfall."""
+    rows = [{"label": attr.baseline, "change": None, "value": attr.total0}]
+    rows += [{"label": g.name, "change": g.change, "value": None} for g in attr.groups if abs(g.change) >= 0.005]
+    rows += [{"label": attr.period, "change": None, "value": attr.total1}]
+    return pd.DataFrame(rows)
+
+
+def top_drivers(attr: Attribution, top: int = 8) -> pd.DataFrame:
+    """The largest segment contributions across the indicators that split along `attr.by`."""
+    rows = [{"label": x.label, "indicator": i.name, "contribution": x.contribution,
+             "rate_effect": x.rate_effect, "mix_effect": x.mix_effect}
+            for g in attr.groups for i in g.indicators if i.split for x in i.segments if abs(x.contribution) >= 0.005]
+    frame = pd.DataFrame(rows, columns=["label", "indicator", "contribution", "rate_effect", "mix_effect"])
+    return frame.sort_values("contribution", key=abs, ascending=False).head(top).reset_index(drop=True)
+
+
+def unit_trend(explainer: "Explainer", unit_id: str, period: Period | str, periods: int = 12,
+               lang: str = "vi") -> pd.DataFrame:
+    """The unit's displayed total for the last `periods` periods (months before the data start are left out)."""
+    cur = parse_period(period)
+    first = explainer.ds.meta.get("first_month", "")
+    rows = []
+    for k in range(periods - 1, -1, -1):
+        p = cur.shift(-k)
+        if cur.kind == "month" and first and p.label < first:
+            continue
+        rows.append({"period": p.label, "total": float(explainer.unit_scores(p, lang).loc[unit_id, "total"])})
+    return pd.DataFrame(rows)
+
+
 def explain(ds: Dataset, unit_id: str, period: Period | str, baseline: Period | str | None = None,
             by: str = "field", meth: Methodology | None = None, lang: str = "vi") -> Attribution:
     """One-shot change attribution (use Explainer to explain many units)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .at_risk import at_risk
-from .explain import Attribution, Explainer
+from .explain import Attribution, Explainer, top_drivers, unit_trend, waterfall_steps
 from .periods import parse_period
 from .whatif import Change, WhatIf, WhatIfResult
 
@@ -117,11 +117,7 @@ class Explorer:
 
     def waterfall(self) -> pd.DataFrame:
         """Baseline total, each group's change, current total (unrounded points)."""
-        attr = self.attribution()
-        rows = [{"label": attr.baseline, "change": None, "value": attr.total0}]
-        rows += [{"label": g.name, "change": g.change, "value": None} for g in attr.groups if abs(g.change) >= 0.005]
-        rows += [{"label": attr.period, "change": None, "value": attr.total1}]
-        return pd.DataFrame(rows)
+        return waterfall_steps(self.attribution())
 
     def drilldown(self) -> pd.DataFrame:
         """Groups; or the chosen group's indicators; or the chosen indicator's segments."""
@@ -142,26 +138,11 @@ class Explorer:
 
     def drivers(self, top: int = 8) -> pd.DataFrame:
         """The largest segment contributions across indicators, for the chosen dimension."""
-        attr = self.attribution()
-        rows = [{"label": x.label, "indicator": i.name, "contribution": x.contribution,
-                 "rate_effect": x.rate_effect, "mix_effect": x.mix_effect}
-                for g in attr.groups for i in g.indicators if i.split for x in i.segments
-                if abs(x.contribution) >= 0.005]
-        frame = pd.DataFrame(rows, columns=["label", "indicator", "contribution", "rate_effect", "mix_effect"])
-        return frame.sort_values("contribution", key=abs, ascending=False).head(top).reset_index(drop=True)
+        return top_drivers(self.attribution(), top)
 
     def trend(self, periods: int = 12) -> pd.DataFrame:
         s = self.state
-        cur = parse_period(s.period)
-        first = self.explainer.ds.meta.get("first_month", "")
-        rows = []
-        for k in range(periods - 1, -1, -1):
-            p = cur.shift(-k)
-            if cur.kind == "month" and first and p.label < first:
-                continue
-            rows.append({"period": p.label,
-                         "total": float(self.explainer.unit_scores(p, s.lang).loc[s.unit_id, "total"])})
-        return pd.DataFrame(rows)
+        return unit_trend(self.explainer, s.unit_id, s.period, periods, s.lang)
 
     def whatif(self) -> WhatIfResult:
         s = self.state

@@ -21,7 +21,7 @@ import pandas as pd
 from . import charts
 from .at_risk import at_risk
 from .contract import SYNTHETIC_BANNER, load_dataset
-from .explain import Attribution, Explainer
+from .explain import Attribution, Explainer, top_drivers, unit_trend, waterfall_steps
 from .methodology import Methodology, load_methodology
 from .narrative import fmt_number, fmt_percent, fmt_points
 from .periods import Period, parse_period
@@ -227,21 +227,13 @@ def indicator_table(ctx: ReportContext, unit_id: str) -> str:
 
 
 def waterfall_section(ctx: ReportContext, attr: Attribution) -> str:
-    lang = ctx.lang
-    steps = [{"label": ctx.baseline.label, "change": None, "value": attr.total0}]
-    steps += [{"label": g.name, "change": g.change, "value": None} for g in attr.groups if abs(g.change) >= 0.005]
-    steps += [{"label": ctx.period.label, "change": None, "value": attr.total1}]
-    return chart(charts.waterfall(pd.DataFrame(steps), lang))
+    return chart(charts.waterfall(waterfall_steps(attr), ctx.lang))
 
 
 def drivers_section(ctx: ReportContext, unit_id: str, by: str, top: int = 8) -> str:
-    attr = unit_attribution(ctx, unit_id, by)
-    rows = [{"label": s.label, "indicator": i.name, "contribution": s.contribution, "rate_effect": s.rate_effect,
-             "mix_effect": s.mix_effect}
-            for g in attr.groups for i in g.indicators if i.split for s in i.segments if abs(s.contribution) >= 0.005]
-    if not rows:
+    frame = top_drivers(unit_attribution(ctx, unit_id, by), top)
+    if frame.empty:
         return '<p class="muted">' + ("Không có thay đổi đáng kể." if ctx.lang == "vi" else "No notable change.") + "</p>"
-    frame = pd.DataFrame(rows).sort_values("contribution", key=abs, ascending=False).head(top)
     return chart(charts.drivers(frame, ctx.lang))
 
 
@@ -280,14 +272,8 @@ def at_risk_section(ctx: ReportContext, unit_id: str, within: int = 3, top: int 
 
 
 def trend_section(ctx: ReportContext, unit_id: str, months: int = 12) -> str:
-    periods = [ctx.period.shift(-k) for k in range(months - 1, -1, -1)]
-    first = ctx.ds.meta.get("first_month")
-    if first:
-        periods = [p for p in periods if p.label >= first] if ctx.period.kind == "month" else periods
-    rows = [{"period": p.label, "total": float(ctx.explainer.unit_scores(p, ctx.lang).loc[unit_id, "total"])}
-            for p in periods]
-    label = {"vi": "Tổng điểm", "en": "Total"}[ctx.lang]
-    return chart(charts.trend(pd.DataFrame(rows).assign(series=ctx.explainer.names[unit_id] or label), ctx.lang))
+    history = unit_trend(ctx.explainer, unit_id, ctx.period, months, ctx.lang)
+    return chart(charts.trend(history.assign(series=ctx.explainer.names[unit_id]), ctx.lang))
 
 
 def data_quality_section(ctx: ReportContext, unit_id: str) -> str:
