@@ -1,0 +1,832 @@
+"""Import one-stop system exports (Excel, CSV) into the data contract, losing nothing.
+
+`import_export(source, mapping)` reads every file of the source that a mapping names, finds the
+header row (title rows above it, two-level merged headers, headers with line breaks), drops
+personal-data columns, parses Vietnamese dates and numbers, translates values, and sorts every
+data row into the clean tables or the quarantine with a reason and its file, sheet and row. The
+accounting, rows read = rows kept + rows quarantined, is checked before anything is written.
+
+Problems with a whole file (unreadable, wrong encoding, missing column) raise `ImportFailure`
+naming the file and the fix; problems with a row never stop the import.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import fnmatch
+import io
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import quarantine as q
+from .contract import SCHEMA, TABLES, ContractError, Dataset, validate_dataset, write_dataset
+from .mapping import Mapping, TableMap, text_key
+
+EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!"})
+HEADER_SEARCH_ROWS = 40
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+SYNTHETIC_MARK = "dữ liệu mô phỏng"
+_CURRENCY = re.compile(r"\s*(vnđ|vnd|đồng|đ)\.?$", re.IGNORECASE)
+
+
+class ImportFailure(ValueError):
+    """A whole file cannot be imported; the message names the file, what is wrong and the fix."""
+
+
+@dataclass
+class Grid:
+    """The cells of one sheet (or CSV file) as read, with each row's number as the user sees it."""
+
+    file: str
+    sheet: str
+    rows: list[list[Any]]
+    row_numbers: list[int]
+    encoding: str = ""
+
+
+@dataclass
+class ImportResult:
+    """What an import produced: the clean dataset, the quarantine and the accounting."""
+
+    dataset: Dataset
+    quarantine: pd.DataFrame
+    accounting: pd.DataFrame      # table, source_file, sheet, read, kept, quarantined
+    dropped_columns: list[dict]   # header, file, sheet, why (personal | not mapped)
+    internal: dict[str, pd.DataFrame] = field(default_factory=dict)
+    files: list[dict] = field(default_factory=list)
+
+    def by_reason(self) -> pd.DataFrame:
+        """Rows quarantined per table and reason."""
+        return q.summary(self.quarantine, "en")
+
+    def totals(self) -> dict[str, int]:
+        acc = self.accounting
+        return {"read": int(acc["read"].sum()), "kept": int(acc["kept"].sum()),
+                "quarantined": int(acc["quarantined"].sum())}
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files into grids
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as trimmed NFC text ('' for empty); whole floats lose their '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if np.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def decode_text(data: bytes, file: str, encodings: tuple[str, ...]) -> tuple[str, str]:
+    """Decode a text export: a byte-order mark wins, then each encoding is tried strictly."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise ImportFailure(f"{file}: starts with a UTF-8 byte-order mark but byte {exc.start} is not UTF-8; "
+                                f"re-save it as 'CSV UTF-8' in Excel") from None
+    for bom, enc in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(enc), "utf-16"
+            except UnicodeDecodeError:
+                raise ImportFailure(f"{file}: starts with a UTF-16 byte-order mark but is not valid UTF-16; "
+                                    f"re-save it as 'CSV UTF-8' in Excel") from None
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFailure(f"{file}: is an Excel workbook with a text file name; rename it to .xlsx/.xls "
+                            f"or save it as 'CSV UTF-8'")
+    if b"\x00" in data[:4096]:
+        raise ImportFailure(f"{file}: contains NUL bytes, so it is not text in {', '.join(encodings)} (perhaps "
+                            f"UTF-16 without a byte-order mark); re-save it as 'CSV UTF-8' in Excel")
+    for enc in encodings:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        return unicodedata.normalize("NFC", text), enc
+    raise ImportFailure(f"{file}: is not text in any of the encodings tried ({', '.join(encodings)}); add its "
+                        f"encoding under `encodings:` in the mapping or re-save it as 'CSV UTF-8'")
+
+
+def _csv_rows(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, numbers, line = [], [], 0
+    for record in reader:
+        rows.append([unicodedata.normalize("NFC", c).strip() for c in record])
+        numbers.append(line + 1)
+        line = reader.line_num
+    return rows, numbers
+
+
+def read_csv(path: Path, name: str, mapping: Mapping, wanted: dict[str, tuple[str, ...]]) -> list[Grid]:
+    """A CSV export as one grid: encoding from BOM or the mapping's list, delimiter by best header match."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise ImportFailure(f"{name}: the file is empty (0 data bytes); export it again from the one-stop system")
+    text, encoding = decode_text(data, name, mapping.encodings)
+    best: tuple[int, str] | None = None
+    head = "\n".join(text.splitlines()[:HEADER_SEARCH_ROWS])
+    for delim in mapping.delimiters:
+        rows, _ = _csv_rows(head, delim)
+        score = _best_header(rows, wanted)[1]
+        if best is None or score > best[0]:
+            best = (score, delim)
+    rows, numbers = _csv_rows(text, best[1])
+    return [Grid(name, "", rows, numbers, encoding)]
+
+
+def _excel_error(exc: Exception, name: str, kind: str) -> ImportFailure:
+    return ImportFailure(f"{name}: cannot be read as an Excel workbook ({kind}): {type(exc).__name__}: {exc}; "
+                         f"open it in Excel and save it again as .xlsx")
+
+
+def read_xlsx(path: Path, name: str) -> list[Grid]:
+    """Every sheet of an .xlsx workbook (cached values of formulas; error cells read as '#DIV/0!')."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, InvalidFileException, KeyError…: all "not a workbook"
+        raise _excel_error(exc, name, ".xlsx") from None
+    grids = []
+    try:
+        for ws in wb.worksheets:
+            rows = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+            grids.append(Grid(name, ws.title, rows, list(range(1, len(rows) + 1))))
+    finally:
+        wb.close()
+    return grids
+
+
+def read_xls(path: Path, name: str) -> list[Grid]:
+    """Every sheet of a legacy .xls workbook (dates and error cells decoded)."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path))
+    except Exception as exc:  # xlrd.XLRDError, struct errors on truncated files
+        raise _excel_error(exc, name, ".xls") from None
+    grids = []
+    for sheet in book.sheets():
+        rows = []
+        for r in range(sheet.nrows):
+            row = []
+            for c in range(sheet.ncols):
+                cell = sheet.cell(r, c)
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+                elif cell.ctype == xlrd.XL_CELL_ERROR:
+                    row.append(xlrd.error_text_from_code.get(cell.value, "#VALUE!"))
+                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                    row.append(None)
+                elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                    row.append(bool(cell.value))
+                else:
+                    row.append(cell.value)
+            rows.append(row)
+        grids.append(Grid(name, sheet.name, rows, list(range(1, len(rows) + 1))))
+    return grids
+
+
+# --------------------------------------------------------------------------------------------
+# Header detection
+
+
+def _labels(rows: list[list[Any]], r: int) -> list[str]:
+    """Header labels of row r; an empty cell takes the label above it (a vertically merged header)."""
+    row = rows[r]
+    above = rows[r - 1] if r > 0 else []
+    out = []
+    for c, cell in enumerate(row):
+        label = text_key(_cell_text(cell)) if cell is not None else ""
+        if not label and c < len(above) and above[c] is not None:
+            label = text_key(_cell_text(above[c]))
+        out.append(label)
+    return out
+
+
+def _best_header(rows: list[list[Any]], wanted: dict[str, tuple[str, ...]]) -> tuple[int, int]:
+    """(row index, number of mapped columns found) of the most header-like row near the top."""
+    best = (0, -1)
+    for r in range(min(len(rows), HEADER_SEARCH_ROWS)):
+        labels = set(_labels(rows, r))
+        score = sum(1 for keys in wanted.values() if any(k in labels for k in keys))
+        if score > best[1]:
+            best = (r, score)
+    return best
+
+
+@dataclass
+class Located:
+    """Where the mapped columns of one grid are."""
+
+    header_row: int
+    columns: dict[str, int]        # contract column → column index
+    internal: dict[str, int]       # internal name → column index
+    dropped: list[dict]
+    preamble_text: str
+
+
+def locate_columns(grid: Grid, tmap: TableMap, mapping: Mapping) -> Located:
+    """Find the header row and each mapped column, or fail naming the mapping key and the fix."""
+    wanted = {name: cm.keys for name, cm in tmap.columns.items()}
+    where = f"{grid.file}" + (f", sheet '{grid.sheet}'" if grid.sheet else "")
+    if not grid.rows:
+        raise ImportFailure(f"{where}: no rows at all (expected a header row with {', '.join(cm.headers[0] for cm in tmap.columns.values())})")
+    r, _ = _best_header(grid.rows, wanted)
+    labels = _labels(grid.rows, r)
+    row_labels = [text_key(_cell_text(c)) for c in grid.rows[r]]
+    columns: dict[str, int] = {}
+    missing = []
+    contract = {c.name: c for c in SCHEMA[tmap.table]}
+    for name, cm in tmap.columns.items():
+        index = None
+        for key in cm.keys:  # a label in the header row itself wins over one inherited from above
+            if key in row_labels:
+                index = row_labels.index(key)
+                break
+            if key in labels:
+                index = labels.index(key)
+                break
+        if index is None:
+            if contract[name].required:
+                missing.append(cm)
+            continue
+        columns[name] = index
+    if missing:
+        found = [lab for lab in labels if lab]
+        hint = ""
+        if grid.encoding and grid.encoding not in ("utf-8", "utf-8-sig", "utf-16"):
+            hint = (f"; the file was decoded as {grid.encoding} (encodings tried: {', '.join(mapping.encodings)}) — "
+                    f"if the headers look garbled, the file is in another encoding: add it under `encodings:`")
+        names = "; ".join(f"'{cm.headers[0]}' (mapping key tables.{tmap.table}.columns.{cm.column})" for cm in missing)
+        raise ImportFailure(f"{where}: required column(s) not found: {names}. Headers found: "
+                            f"{found[:25]}. Fix the export or the header in the mapping {mapping.path or mapping.name}{hint}")
+    internal = {}
+    for name, header in tmap.internal.items():
+        key = text_key(header)
+        if key in labels:
+            internal[name] = labels.index(key)
+    used = set(columns.values()) | set(internal.values())
+    dropped = []
+    for c, label in enumerate(labels):
+        if c in used or not label:
+            continue
+        header = _cell_text(grid.rows[r][c]) or _cell_text(grid.rows[r - 1][c]) if r > 0 else _cell_text(grid.rows[r][c])
+        why = "personal" if mapping.is_personal(label) else "not mapped"
+        dropped.append({"table": tmap.table, "source_file": grid.file, "sheet": grid.sheet, "header": header, "why": why})
+    preamble = " ".join(_cell_text(c) for row in grid.rows[:r] for c in row if c is not None)
+    return Located(r, columns, internal, dropped, preamble)
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing values
+
+
+def _number_from_text(text: str, mapping: Mapping) -> float | None:
+    t = _CURRENCY.sub("", text.replace("\u00a0", "").replace(" ", ""))
+    if not t:
+        return None
+    th, dec = re.escape(mapping.thousands), re.escape(mapping.decimal)
+    if re.fullmatch(rf"[-+]?\d{{1,3}}({th}\d{{3}})+({dec}\d+)?", t):
+        t = t.replace(mapping.thousands, "").replace(mapping.decimal, ".")
+    elif re.fullmatch(rf"[-+]?\d+{dec}\d+", t):
+        t = t.replace(mapping.decimal, ".")
+    elif not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", t):
+        return None
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _parse_dates(raw: list[Any], texts: list[str], mapping: Mapping, date_only_time: str | None):
+    """Timestamps (NaT where blank or unparseable) and a mask of cells that did not parse."""
+    n = len(raw)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    date_only = np.zeros(n, dtype=bool)
+    pending = np.zeros(n, dtype=bool)
+    for i, (value, text) in enumerate(zip(raw, texts)):
+        if isinstance(value, dt.datetime):
+            out[i] = np.datetime64(value.replace(tzinfo=None), "us")
+            date_only[i] = value.time() == dt.time(0)
+        elif isinstance(value, dt.date):
+            out[i] = np.datetime64(value, "us")
+            date_only[i] = True
+        elif _is_number(value):
+            serial = float(value)
+            if 1 <= serial < 2958466:  # Excel serial day numbers up to 9999-12-31
+                out[i] = np.datetime64(EXCEL_EPOCH + pd.to_timedelta(round(serial * 86400e6), unit="us"), "us")
+                date_only[i] = float(serial).is_integer()
+            else:
+                pending[i] = True
+        elif text:
+            pending[i] = True
+    idx = np.flatnonzero(pending)
+    if len(idx):
+        values = pd.Series([texts[i] for i in idx], dtype="str")
+        parsed = pd.Series(np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[us]"))
+        for fmt in mapping.date_formats:
+            todo = parsed.isna().to_numpy()
+            if not todo.any():
+                break
+            attempt = pd.to_datetime(values[todo], format=fmt, errors="coerce")
+            parsed[todo] = attempt.astype("datetime64[us]").to_numpy()
+            if "%H" not in fmt:
+                ok = np.flatnonzero(todo)[attempt.notna().to_numpy()]
+                date_only[idx[ok]] = True
+        out[idx] = parsed.to_numpy()
+    bad = pending & np.isnat(out)
+    if date_only_time:
+        h, m, *s = (int(x) for x in date_only_time.split(":"))
+        shift = np.timedelta64(((h * 60 + m) * 60 + (s[0] if s else 0)) * 1_000_000, "us")
+        fill = date_only & ~np.isnat(out)
+        out[fill] = out[fill] + shift
+    return out, bad
+
+
+class _Rows:
+    """The rows of one table being sorted: parsed values plus, per row, the first reason found."""
+
+    def __init__(self, n: int):
+        self.reason = np.full(n, "", dtype=object)
+        self.column = np.full(n, "", dtype=object)
+        self.value = np.full(n, "", dtype=object)
+        self.detail = np.full(n, "", dtype=object)
+
+    def flag(self, mask: np.ndarray, reason: str, column: str = "", values=None, detail: str = "") -> None:
+        take = np.asarray(mask, dtype=bool) & (self.reason == "")
+        self.reason[take] = reason
+        self.column[take] = column
+        self.detail[take] = detail
+        if values is not None:
+            vals = np.asarray(values, dtype=object)
+            self.value[take] = vals[take]
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.reason == ""
+
+
+def _parse_column(col, cm, raw: list[Any], texts: list[str], rows: _Rows, mapping: Mapping, nullable_ok: bool):
+    """Parse one contract column; flag problems on `rows`; return a pandas Series of contract values."""
+    n = len(raw)
+    name = col.name
+    text_arr = np.asarray(texts, dtype=object)
+    rows.flag(np.isin(text_arr, list(EXCEL_ERRORS)), "formula_error", name, text_arr,
+              f"Excel error value in '{name}'")
+    blank = text_arr == ""
+    values: list[Any] = list(raw)
+    if cm is not None and cm.values is not None:
+        mapped: list[Any] = [None] * n
+        unknown = np.zeros(n, dtype=bool)
+        for i, t in enumerate(texts):
+            if not t:
+                continue
+            key = text_key(t)
+            if key in cm.values:
+                v = cm.values[key]
+                mapped[i] = None if v in ("", None) else v
+            else:
+                unknown[i] = True
+        rows.flag(unknown, "unknown_value", name, text_arr, f"value not listed under values of '{name}' in the mapping")
+        values = mapped
+        blank = np.array([v is None for v in mapped], dtype=bool)
+        texts = ["" if v is None else str(v) for v in mapped]
+        text_arr = np.asarray(texts, dtype=object)
+    if cm is not None and cm.blank is not None and blank.any():
+        for i in np.flatnonzero(blank):
+            values[i] = cm.blank
+            texts[i] = str(cm.blank)
+        text_arr = np.asarray(texts, dtype=object)
+        blank = np.zeros(n, dtype=bool)
+
+    if col.type == "str":
+        out = pd.Series([t if t else None for t in texts], dtype="str")
+    elif col.type == "bool":
+        parsed = np.full(n, None, dtype=object)
+        unknown = np.zeros(n, dtype=bool)
+        for i, (v, t) in enumerate(zip(values, texts)):
+            if isinstance(v, (bool, np.bool_)):
+                parsed[i] = bool(v)
+            elif not t:
+                parsed[i] = None if col.nullable else mapping.blank_bool
+            else:
+                key = text_key(t)
+                if key in mapping.true_values:
+                    parsed[i] = True
+                elif key in mapping.false_values:
+                    parsed[i] = False
+                else:
+                    unknown[i] = True
+        rows.flag(unknown, "unknown_value", name, text_arr, f"'{name}' expects yes/no (see booleans in the mapping)")
+        blank = np.array([p is None for p in parsed], dtype=bool) & ~unknown
+        out = pd.Series(parsed, dtype="boolean")
+    elif col.type in ("int", "float"):
+        parsed = np.full(n, np.nan)
+        bad = np.zeros(n, dtype=bool)
+        for i, (v, t) in enumerate(zip(values, texts)):
+            if _is_number(v):
+                parsed[i] = float(v)
+            elif t:
+                number = _number_from_text(t, mapping)
+                if number is None:
+                    bad[i] = True
+                else:
+                    parsed[i] = number
+        if col.type == "int":
+            bad |= ~np.isnan(parsed) & (np.nan_to_num(parsed) % 1 != 0)
+        rows.flag(bad, "unparseable_number", name, text_arr, f"'{name}' is not a number")
+        if col.minimum is not None:
+            rows.flag(parsed < col.minimum, "negative_number", name, text_arr, f"'{name}' is below {col.minimum:g}")
+        out = pd.Series(parsed, dtype="float64")
+    else:
+        stamps, bad = _parse_dates(values, texts, mapping, cm.date_only_time if cm is not None else None)
+        rows.flag(bad, "unparseable_date", name, text_arr,
+                  f"'{name}' is not a date in the formats {', '.join(mapping.date_formats[:3])}…")
+        years = pd.DatetimeIndex(stamps).year.to_numpy()
+        implausible = ~np.isnat(stamps) & ((years < FIRST_YEAR) | (years > LAST_YEAR))
+        rows.flag(implausible, "implausible_date", name, text_arr, f"'{name}' is outside {FIRST_YEAR}–{LAST_YEAR}")
+        stamps = np.where(implausible, np.datetime64("NaT"), stamps)
+        out = pd.Series(stamps, dtype="datetime64[us]")
+    missing = blank & ~(col.nullable or nullable_ok)
+    if missing.any():
+        rows.flag(missing, "missing_required", name, None, f"'{name}' is empty")
+    if col.allowed is not None:
+        present = out.notna().to_numpy()
+        allowed = [str(a) for a in col.allowed]
+        as_text = np.asarray([_cell_text(v) for v in out.astype(object)], dtype=object)
+        bad = present & ~np.isin(as_text, allowed)
+        rows.flag(bad, "unknown_value", name, as_text, f"'{name}' must be one of {allowed}")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Sorting rows
+
+
+def _row_kinds(grid: Grid, loc: Located, tmap: TableMap, mapping: Mapping, rows: _Rows, first: int, n: int) -> None:
+    """Empty rows and totals rows (identifier empty, text starting with 'Tổng'…)."""
+    key_col = loc.columns.get(_key_of(tmap.table))
+    for j in range(n):
+        cells = grid.rows[first + j]
+        texts = [_cell_text(c) for c in cells]
+        if not any(texts):
+            rows.reason[j] = "empty_row"
+            continue
+        key_text = texts[key_col] if key_col is not None and key_col < len(texts) else ""
+        key_is_total = text_key(key_text).startswith(mapping.totals_markers)
+        if (not key_text or key_is_total) and any(text_key(t).startswith(mapping.totals_markers) for t in texts if t):
+            rows.reason[j] = "totals_row"
+            rows.detail[j] = "a totals line, not a record"
+
+
+def _key_of(table: str) -> str:
+    return {"units": "unit_id", "procedures": "procedure_code", "dossiers": "dossier_id",
+            "petitions": "petition_id"}[table]
+
+
+@dataclass
+class _Part:
+    """One grid's rows of one table, parsed."""
+
+    grid: Grid
+    frame: pd.DataFrame
+    rows: _Rows
+    row_numbers: np.ndarray
+    raw_key: np.ndarray
+    raw_unit: np.ndarray
+    internal: pd.DataFrame | None
+
+
+def _parse_grid(grid: Grid, loc: Located, tmap: TableMap, mapping: Mapping) -> _Part:
+    first = loc.header_row + 1
+    body = grid.rows[first:]
+    n = len(body)
+    rows = _Rows(n)
+    _row_kinds(grid, loc, tmap, mapping, rows, first, n)
+    data = {}
+    derived_status = tmap.table == "dossiers" and "end_status" not in tmap.columns and "end_status" not in tmap.defaults
+    for col in SCHEMA[tmap.table]:
+        cm = tmap.columns.get(col.name)
+        index = loc.columns.get(col.name)
+        if index is None:
+            if col.name in tmap.defaults:
+                default = tmap.defaults[col.name]
+                raw = [default] * n
+            elif not col.required or (derived_status and col.name == "end_status"):
+                continue
+            else:  # a mapped optional column absent from this file
+                continue
+            cm_use = None
+        else:
+            raw = [row[index] if index < len(row) else None for row in body]
+            cm_use = cm
+        texts = [_cell_text(v) for v in raw]
+        data[col.name] = _parse_column(col, cm_use, raw, texts, rows, mapping, nullable_ok=False)
+    frame = pd.DataFrame(data)
+    if derived_status:
+        frame["end_status"] = pd.Series(np.where(frame["ended_at"].notna(), "finished", None), dtype="str")
+    key_idx = loc.columns.get(_key_of(tmap.table))
+    unit_idx = loc.columns.get("unit_id")
+    raw_key = np.asarray([_cell_text(r[key_idx]) if key_idx is not None and key_idx < len(r) else "" for r in body],
+                         dtype=object)
+    raw_unit = np.asarray([_cell_text(r[unit_idx]) if unit_idx is not None and unit_idx < len(r) else "" for r in body],
+                          dtype=object)
+    internal = None
+    if loc.internal:
+        internal = pd.DataFrame({name: pd.Series([_cell_text(r[i]) if i < len(r) else "" for r in body], dtype="str")
+                                 for name, i in loc.internal.items()})
+        internal.insert(0, _key_of(tmap.table), pd.Series(raw_key, dtype="str"))
+        internal.insert(1, "source_file", grid.file)
+        internal.insert(2, "source_row", np.asarray(grid.row_numbers[first:], dtype="int64"))
+    return _Part(grid, frame, rows, np.asarray(grid.row_numbers[first:], dtype="int64"), raw_key, raw_unit, internal)
+
+
+def _row_rules(table: str, frame: pd.DataFrame, rows: _Rows) -> None:
+    """Rules across columns of one row: dates in order, status matching the end date."""
+    if table == "dossiers":
+        ended = frame["ended_at"].notna().to_numpy()
+        status = frame["end_status"].notna().to_numpy()
+        rows.flag(ended != status, "status_date_mismatch", "end_status", None,
+                  "an end status needs an end date and an end date needs an end status")
+        rows.flag((frame["ended_at"] < frame["received_at"]).fillna(False).to_numpy(), "end_before_receipt",
+                  "ended_at", frame["ended_at"].astype("str").to_numpy(dtype=object), "ended before it was received")
+        req, done = frame["supplement_requested_at"], frame["supplement_completed_at"]
+        bad = (done.notna() & req.isna()).to_numpy() | (done < req).fillna(False).to_numpy()
+        bad |= (req.notna() & (frame["supplement_count"].fillna(0) < 1)).to_numpy()
+        rows.flag(bad, "supplement_dates_inconsistent", "supplement_completed_at", None,
+                  "supplement completed without or before its request, or a request with count 0")
+    if table == "petitions":
+        rows.flag((frame["resolved_at"] < frame["received_at"]).fillna(False).to_numpy(), "end_before_receipt",
+                  "resolved_at", frame["resolved_at"].astype("str").to_numpy(dtype=object), "resolved before it was received")
+    if table == "units":
+        root = frame["parent_id"].isna().to_numpy() & (frame["kind"] != "province").fillna(True).to_numpy()
+        rows.flag(root, "missing_required", "parent_id", None, "only the province may have no parent unit")
+
+
+def _duplicates(table: str, frame: pd.DataFrame, rows: _Rows) -> None:
+    """Exact copies are merged (kept once); the same id with different content is quarantined."""
+    key = _key_of(table)
+    ok = rows.ok
+    if not ok.any():
+        return
+    live = frame[ok]
+    dup_any = live[key].duplicated(keep=False).to_numpy()
+    if not dup_any.any():
+        return
+    positions = np.flatnonzero(ok)
+    content = live.astype("str").fillna("\x00")
+    distinct = content[dup_any].drop_duplicates().groupby(key).size()
+    conflict_keys = set(distinct[distinct > 1].index)
+    conflict = np.zeros(len(frame), dtype=bool)
+    conflict[positions] = live[key].isin(conflict_keys).to_numpy()
+    merged = np.zeros(len(frame), dtype=bool)
+    merged[positions] = content.duplicated(keep="first").to_numpy()
+    ids = frame[key].astype("str").to_numpy(dtype=object)
+    rows.flag(conflict, "duplicate_conflict", key, ids, "the same id appears with different content")
+    rows.flag(merged, "duplicate_merged", key, ids, "an exact copy of an earlier row (kept once)")
+
+
+def _references(table: str, frame: pd.DataFrame, rows: _Rows, known: dict[str, set]) -> None:
+    if table == "units":
+        while True:  # a unit whose parent was quarantined cannot hang in the tree either
+            kept = set(frame.loc[rows.ok, "unit_id"])
+            parent = frame["parent_id"]
+            bad = rows.ok & (parent.notna() & ~parent.isin(kept)).to_numpy()
+            if not bad.any():
+                break
+            rows.flag(bad, "unknown_parent", "parent_id", parent.astype("str").to_numpy(dtype=object),
+                      "parent unit code is not a kept unit")
+        return
+    if table in ("dossiers", "petitions"):
+        unit = frame["unit_id"]
+        rows.flag(~unit.isin(known["units"]).to_numpy(), "unknown_unit", "unit_id",
+                  unit.astype("str").to_numpy(dtype=object), "unit code not in the unit list")
+    if table == "dossiers":
+        code = frame["procedure_code"]
+        rows.flag(~code.isin(known["procedures"]).to_numpy(), "unknown_procedure", "procedure_code",
+                  code.astype("str").to_numpy(dtype=object), "procedure code not in the procedure list")
+    if table == "procedures" and "agency_id" in frame.columns:
+        agency = frame["agency_id"]
+        rows.flag((agency.notna() & ~agency.isin(known["units"])).to_numpy(), "unknown_unit", "agency_id",
+                  agency.astype("str").to_numpy(dtype=object), "agency code not in the unit list")
+
+
+# --------------------------------------------------------------------------------------------
+# The import
+
+
+def find_files(source: Path, tmap: TableMap) -> list[Path]:
+    """Files of `source` (a file or a folder, searched recursively) matching the table's patterns."""
+    if source.is_file():
+        candidates = [source]
+    else:
+        candidates = sorted(p for p in source.rglob("*") if p.is_file())
+    out = []
+    for path in candidates:
+        name = path.name
+        if name.startswith(("~$", ".")):  # Excel lock files and hidden files
+            continue
+        if any(fnmatch.fnmatch(name.lower(), pat.lower()) for pat in tmap.files):
+            out.append(path)
+    if not out and source.is_file() and source.suffix.lower() in (".xlsx", ".xls"):
+        out = [source]  # one workbook holding every table, one sheet each
+    return out
+
+
+def _grids_for(path: Path, name: str, tmap: TableMap, mapping: Mapping, cache: dict) -> list[Grid]:
+    suffix = path.suffix.lower()
+    wanted = {n: cm.keys for n, cm in tmap.columns.items()}
+    if suffix == ".csv" or suffix == ".txt":
+        return read_csv(path, name, mapping, wanted)
+    if suffix not in (".xlsx", ".xlsm", ".xls"):
+        raise ImportFailure(f"{name}: unsupported file type '{suffix}'; export .xlsx, .xls or .csv")
+    if path not in cache:
+        cache[path] = read_xls(path, name) if suffix == ".xls" else read_xlsx(path, name)
+    grids = cache[path]
+    if tmap.sheet is not None:
+        chosen = [g for g in grids if text_key(g.sheet) == text_key(tmap.sheet)]
+        if chosen:
+            return chosen
+        if len(grids) == 1:
+            return grids
+        raise ImportFailure(f"{name}: no sheet named '{tmap.sheet}' (mapping key tables.{tmap.table}.sheet); "
+                            f"sheets: {[g.sheet for g in grids]}")
+    return grids[:1]
+
+
+def import_export(source: str | Path, mapping: Mapping) -> ImportResult:
+    """Read an export (a file or a folder) with `mapping` into clean tables plus a quarantine."""
+    source = Path(source)
+    if not source.exists():
+        raise ImportFailure(f"source '{source}' does not exist")
+    base = source if source.is_dir() else source.parent
+    cache: dict = {}
+    parts: dict[str, list[_Part]] = {}
+    dropped: list[dict] = []
+    files: list[dict] = []
+    synthetic = False
+    for table in TABLES:
+        tmap = mapping.tables.get(table)
+        if tmap is None:
+            parts[table] = []
+            continue
+        paths = find_files(source, tmap)
+        if not paths and not tmap.optional:
+            raise ImportFailure(f"no file for table '{table}' in '{source}': expected names matching "
+                                f"{list(tmap.files)} (mapping key tables.{table}.files)")
+        parts[table] = []
+        for path in paths:
+            name = str(path.relative_to(base))
+            for grid in _grids_for(path, name, tmap, mapping, cache):
+                loc = locate_columns(grid, tmap, mapping)
+                dropped.extend(loc.dropped)
+                synthetic |= SYNTHETIC_MARK in text_key(loc.preamble_text)
+                part = _parse_grid(grid, loc, tmap, mapping)
+                _row_rules(table, part.frame, part.rows)
+                parts[table].append(part)
+                files.append({"table": table, "source_file": grid.file, "sheet": grid.sheet,
+                              "encoding": grid.encoding, "header_row": grid.row_numbers[loc.header_row]
+                              if grid.row_numbers else 0})
+    return _assemble(parts, mapping, source, dropped, files, synthetic)
+
+
+def _concat(table: str, plist: list[_Part]) -> tuple[pd.DataFrame, _Rows]:
+    if not plist:
+        frame = pd.DataFrame({c.name: pd.Series([], dtype="str") for c in SCHEMA[table] if c.required})
+        return frame, _Rows(0)
+    frame = pd.concat([p.frame for p in plist], ignore_index=True) if len(plist) > 1 else plist[0].frame
+    rows = _Rows(len(frame))
+    for attr in ("reason", "column", "value", "detail"):
+        setattr(rows, attr, np.concatenate([getattr(p.rows, attr) for p in plist]))
+    return frame, rows
+
+
+def _assemble(parts, mapping: Mapping, source: Path, dropped, files, synthetic: bool) -> ImportResult:
+    frames, sorted_rows = {}, {}
+    known: dict[str, set] = {}
+    for table in TABLES:
+        frame, rows = _concat(table, parts[table])
+        if len(frame):
+            _duplicates(table, frame, rows)
+            _references(table, frame, rows, known)
+        frames[table], sorted_rows[table] = frame, rows
+        key = _key_of(table)
+        known[table] = set(frame.loc[rows.ok, key]) if len(frame) else set()
+        if table == "units":
+            roots = int((rows.ok & frame["parent_id"].isna().to_numpy()).sum()) if len(frame) else 0
+            if roots != 1:
+                where = ", ".join(sorted({p.grid.file for p in parts["units"]})) or str(source)
+                raise ImportFailure(f"{where}: the unit list needs exactly one province row with an empty parent "
+                                    f"code, found {roots} among the rows kept; check 'Cấp' and the parent column")
+
+    q_parts, acc_rows, clean, internal = [], [], {}, {}
+    for table in TABLES:
+        frame, rows = frames[table], sorted_rows[table]
+        keep = rows.ok
+        clean[table] = frame[keep].reset_index(drop=True)
+        offset = 0
+        for part in parts[table]:
+            n = len(part.frame)
+            sl = slice(offset, offset + n)
+            reasons = rows.reason[sl]
+            bad = reasons != ""
+            acc_rows.append({"table": table, "source_file": part.grid.file, "sheet": part.grid.sheet,
+                             "read": n, "kept": int((~bad).sum()), "quarantined": int(bad.sum())})
+            if bad.any():
+                received = frame["received_at"].iloc[sl] if "received_at" in frame.columns else pd.Series(
+                    [pd.NaT] * n, dtype="datetime64[us]")
+                q_parts.append(pd.DataFrame({
+                    "table": table, "source_file": part.grid.file, "sheet": part.grid.sheet,
+                    "source_row": part.row_numbers[bad], "reason": reasons[bad],
+                    "column": rows.column[sl][bad], "value": rows.value[sl][bad],
+                    "record_id": part.raw_key[bad], "unit_id": part.raw_unit[bad] if table != "units" else part.raw_key[bad],
+                    "received_at": received.to_numpy()[bad], "detail": rows.detail[sl][bad],
+                }))
+            if part.internal is not None:
+                internal.setdefault(table, []).append(part.internal[~bad])
+            offset += n
+    quarantine = q.normalise(pd.concat(q_parts, ignore_index=True)) if q_parts else q.empty()
+    accounting = pd.DataFrame(acc_rows, columns=["table", "source_file", "sheet", "read", "kept", "quarantined"])
+    if accounting.empty:
+        accounting = accounting.astype({"read": "int64", "kept": "int64", "quarantined": "int64"})
+    for table in TABLES:  # the promise of this module: nothing is lost
+        read = int(accounting.loc[accounting["table"] == table, "read"].sum())
+        kept, quarantined = len(clean[table]), int((quarantine["table"] == table).sum())
+        if read != kept + quarantined:
+            raise AssertionError(f"import accounting broken for {table}: {read} read != {kept} kept + {quarantined}")
+
+    for table in TABLES:
+        if table == "petitions" and not len(clean[table]):
+            clean[table] = pd.DataFrame({c.name: pd.Series([], dtype=_empty_dtype(c.type))
+                                         for c in SCHEMA["petitions"] if c.required})
+    received = clean["dossiers"]["received_at"] if len(clean["dossiers"]) else pd.Series([], dtype="datetime64[us]")
+    meta = {
+        "source": "synthetic" if synthetic else "imported",
+        "imported": True,
+        "imported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "mapping": mapping.name,
+        "import_source": source.name,
+        "first_month": None if received.empty else f"{received.min():%Y-%m}",
+        "last_month": None if received.empty else f"{received.max():%Y-%m}",
+        "accounting": {t: {"read": int(accounting.loc[accounting["table"] == t, "read"].sum()),
+                           "kept": len(clean[t]),
+                           "quarantined": int((quarantine["table"] == t).sum())} for t in TABLES},
+    }
+    try:
+        ds = validate_dataset(Dataset(**clean, meta=meta))
+    except ContractError as exc:  # a row the sorting should have caught: a bug, keep the detail
+        raise AssertionError(f"imported tables break the contract: {exc}") from exc
+    internal_frames = {t: pd.concat(v, ignore_index=True) for t, v in internal.items()}
+    return ImportResult(ds, quarantine, accounting, dropped, internal_frames, files)
+
+
+def _empty_dtype(kind: str) -> str:
+    return {"str": "str", "bool": "bool", "int": "int64", "float": "float64", "datetime": "datetime64[us]"}[kind]
+
+
+def write_import(result: ImportResult, out: str | Path) -> Path:
+    """Write the clean tables, the quarantine (Parquet + CSV for Excel) and the import report."""
+    out = Path(out)
+    write_dataset(result.dataset, out)
+    result.quarantine.to_parquet(out / q.QUARANTINE_FILE, index=False)
+    result.quarantine.to_csv(out / "quarantine.csv", index=False, encoding="utf-8-sig")
+    internal_dir = out / "internal"
+    if result.internal:
+        internal_dir.mkdir(exist_ok=True)
+        (internal_dir / "README.txt").write_text(
+            "Dữ liệu cá nhân nội bộ / internal personal data: never read by chiso; do not share.\n", encoding="utf-8")
+        for table, frame in result.internal.items():
+            frame.to_parquet(internal_dir / f"{table}.parquet", index=False)
+    report = {
+        "accounting": result.accounting.to_dict("records"),
+        "totals": result.totals(),
+        "by_reason": result.by_reason().to_dict("records"),
+        "dropped_columns": result.dropped_columns,
+        "files": result.files,
+        "meta": result.dataset.meta,
+    }
+    (out / q.IMPORT_REPORT_FILE).write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str),
+                                            encoding="utf-8")
+    return out
