@@ -1,0 +1,389 @@
+"""`chiso import`: parsing, header finding, personal data, the round trip and the accounting identity.
+
+Expected numbers are worked out by hand from the small inputs written in each test; the broken-input
+corpus (tests/corpus) covers the catalogue of bad files case by case.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from builders import make_dataset
+from chiso import quarantine as q
+from chiso.cli import app
+from chiso.contract import SCHEMA, load_dataset
+from chiso.demo import generate
+from chiso.export import encode_cp1258, export_dataset, source_frame
+from chiso.importer import ImportFailure, _number_from_text, decode_text, import_export, write_import
+from chiso.mapping import MappingError, is_personal, load_mapping, parse_mapping, text_key
+from chiso.methodology import REPO_ROOT, load_methodology
+from chiso.scoring import score
+
+MAPPING_FILE = REPO_ROOT / "parameters" / "mappings" / "mot-cua-example.yaml"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def mapping():
+    return load_mapping(MAPPING_FILE)
+
+
+@pytest.fixture(scope="module")
+def small():
+    """Hand-made contract data: P → H1 → C1, C2; two procedures; four dossiers; one petition."""
+    return make_dataset(
+        procedures=[{"procedure_code": "X1", "name": "Đăng ký khai sinh"},
+                    {"procedure_code": "X2", "name": "Cấp giấy phép xây dựng", "has_fee": True}],
+        dossiers=[
+            {"unit_id": "C1", "received_at": "2024-06-03 08:00", "ended_at": "2024-06-05 10:00",
+             "end_status": "finished", "channel": 2},
+            {"unit_id": "C2", "procedure_code": "X2", "received_at": "2024-06-04 09:30", "fee_amount": 1234000.0},
+            {"unit_id": "H1", "received_at": "2024-06-10 14:00", "synced": False},
+            {"unit_id": "C1", "received_at": "2024-07-01 08:00", "channel": 3, "rating": "satisfied"},
+        ],
+        petitions=[{"unit_id": "C1"}],
+    )
+
+
+def write_catalogue(ds, folder: Path, mapping) -> None:
+    """units and procedures as CSV files named as the mapping expects."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source_frame(ds, "units", mapping).to_csv(folder / "don-vi.csv", index=False, encoding="utf-8-sig")
+    source_frame(ds, "procedures", mapping).to_csv(folder / "thu-tuc.csv", index=False, encoding="utf-8-sig")
+
+
+# ------------------------------------------------------------------------------------------ parsing
+@pytest.mark.parametrize("text, expected", [
+    ("1.234.000", 1234000.0), ("50.000 đ", 50000.0), ("12,5", 12.5), ("1.234.567,25", 1234567.25),
+    ("0", 0.0), ("-20.000", -20000.0), ("2.5", 2.5), ("300 VNĐ", 300.0),
+])
+def test_vietnamese_numbers(mapping, text, expected):
+    assert _number_from_text(text, mapping) == expected
+
+
+@pytest.mark.parametrize("text", ["abc", "1..2", "12,34,56", "--5", "1.23.4"])
+def test_numbers_that_are_not_numbers(mapping, text):
+    assert _number_from_text(text, mapping) is None
+
+
+def test_cp1258_text_decodes_to_the_same_vietnamese_as_utf8(mapping):
+    words = "Đăng ký khai sinh; Ngày tiếp nhận; Hồ sơ trực tuyến; Xã Phật Tích; Người lập biểu"
+    raw = encode_cp1258(words)
+    assert raw != words.encode("utf-8")
+    text, encoding = decode_text(raw, "x.csv", mapping.encodings)
+    assert encoding == "cp1258" and text == words  # NFC after decoding: equal code points, not just looks
+
+
+def test_personal_headers_are_recognised():
+    for header in ("Họ tên người nộp", "HỌ VÀ TÊN", "Số CCCD/CMND", "Số điện thoại", "Địa chỉ thường trú",
+                   "Email", "Ngày sinh", "Số định danh cá nhân"):
+        assert is_personal(header), header
+    for header in ("Mã hồ sơ", "Tên thủ tục", "Tên đơn vị", "Kho dữ liệu cá nhân", "Mã định danh cơ quan",
+                   "Ngày tiếp nhận", "Đối tượng là công dân"):
+        assert not is_personal(header), header
+
+
+def test_mapping_may_not_feed_a_contract_column_from_personal_data():
+    raw = {"tables": {"units": {"files": ["u.csv"], "columns": {"unit_id": "Mã", "name": "Họ tên người nộp",
+                                                                "kind": "Cấp", "parent_id": "Cha"}},
+                      "procedures": {"files": ["p.csv"], "columns": {}}, "dossiers": {"files": ["d.csv"], "columns": {}}}}
+    with pytest.raises(MappingError, match=r"tables.units.columns.name: header 'Họ tên người nộp' holds personal data"):
+        parse_mapping(raw, "m.yaml")
+
+
+def test_mapping_names_an_unmapped_required_column():
+    spec = load_mapping(MAPPING_FILE)
+    raw = json.loads(json.dumps({"tables": {}}))
+    import yaml
+    raw = yaml.safe_load(MAPPING_FILE.read_text(encoding="utf-8"))
+    del raw["tables"]["dossiers"]["columns"]["received_at"]
+    with pytest.raises(MappingError, match=r"key tables.dossiers: contract column 'received_at' is neither mapped"):
+        parse_mapping(raw, "m.yaml")
+    assert "received_at" in spec.tables["dossiers"].columns
+
+
+# ------------------------------------------------------------------------------------------ a file by hand
+DOSSIER_HEADER = ("Mã hồ sơ,Mã đơn vị,Mã TTHC,Hình thức nộp,Ngày tiếp nhận,Ngày hẹn trả,Ngày có kết quả,Trạng thái,"
+                  "Số lần bổ sung,Ngày yêu cầu bổ sung,Ngày bổ sung xong,Đã đồng bộ DVCQG,\"Phí, lệ phí (đồng)\","
+                  "Thanh toán trực tuyến,Kết quả điện tử,Số hóa,Tái sử dụng dữ liệu số hóa,Kho dữ liệu cá nhân,"
+                  "Khai thác CSDL dân cư,Đánh giá,Có PAKN,Họ tên người nộp,Số CCCD/CMND")
+
+
+def _row(did, unit="C1", proc="X1", channel="Trực tiếp", received="03/06/2024 08:00", due="10/06/2024",
+         ended="", status="Đang xử lý", fee="", name="Nguyễn Văn An", cccd="001234567890"):
+    return (f"{did},{unit},{proc},{channel},{received},{due},{ended},{status},,,,Có,\"{fee}\",Không,Không,Không,"
+            f"Không,Không,Không,Chưa đánh giá,Không,{name},{cccd}")
+
+
+def test_rows_are_sorted_into_kept_and_quarantined_with_their_line_numbers(small, mapping, tmp_path):
+    write_catalogue(small, tmp_path, mapping)
+    lines = [
+        "BÁO CÁO HỒ SƠ THÁNG 6/2024",                       # line 1: a title
+        "",                                                  # line 2
+        DOSSIER_HEADER,                                      # line 3
+        _row("A1", ended="05/06/2024 10:00", status="Đã trả kết quả", fee="1.234.000"),  # 4 kept
+        _row("A2", received="31/02/2024"),                   # 5 unparseable date
+        _row("A3", unit="ZZ"),                               # 6 unknown unit
+        _row("A1", ended="05/06/2024 10:00", status="Đã trả kết quả", fee="1.234.000"),  # 7 exact copy of 4
+        _row("A4", received="2024-06-04"),                   # 8 ISO date: kept
+        _row("A5", ended="01/06/2024 09:00", status="Đã trả kết quả"),  # 9 ends before receipt
+        _row("A6", fee="-5.000"),                            # 10 negative fee
+        ",,,,,,,,,,,,,,,,,,,,,,",                            # 11 empty
+        "Tổng cộng: 8 hồ sơ,,,,,,,,,,,,,,,,,,,,,,",          # 12 totals
+    ]
+    (tmp_path / "ho-so-2024-06.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = import_export(tmp_path, mapping)
+    dossiers = result.dataset.dossiers
+    assert sorted(dossiers["dossier_id"]) == ["A1", "A4"]
+    quarantined = result.quarantine[result.quarantine["table"] == "dossiers"].sort_values("source_row")
+    assert quarantined[["source_row", "reason"]].values.tolist() == [
+        [5, "unparseable_date"], [6, "unknown_unit"], [7, "duplicate_merged"], [9, "end_before_receipt"],
+        [10, "negative_number"], [11, "empty_row"], [12, "totals_row"]]
+    assert set(quarantined["source_file"]) == {"ho-so-2024-06.csv"}
+    bad_date = quarantined[quarantined["source_row"] == 5].iloc[0]
+    assert (bad_date["column"], bad_date["value"]) == ("received_at", "31/02/2024")
+    acc = result.accounting[result.accounting["table"] == "dossiers"].iloc[0]
+    assert (acc["read"], acc["kept"], acc["quarantined"]) == (9, 2, 7)
+    a1 = dossiers.set_index("dossier_id").loc["A1"]
+    assert a1["fee_amount"] == 1234000.0 and a1["end_status"] == "finished"
+    assert a1["ended_at"] == pd.Timestamp("2024-06-05 10:00")
+    assert a1["due_at"] == pd.Timestamp("2024-06-10 23:59:59")  # date-only due date: by the end of the day
+    assert dossiers.set_index("dossier_id").loc["A4", "received_at"] == pd.Timestamp("2024-06-04")
+
+
+def test_conflicting_duplicates_are_all_quarantined(small, mapping, tmp_path):
+    write_catalogue(small, tmp_path, mapping)
+    lines = [DOSSIER_HEADER, _row("B1"), _row("B1", channel="Trực tuyến"), _row("B2"), _row("B2")]
+    (tmp_path / "ho-so.csv").write_text("\n".join(lines), encoding="utf-8")
+    result = import_export(tmp_path, mapping)
+    assert list(result.dataset.dossiers["dossier_id"]) == ["B2"]
+    reasons = result.quarantine.set_index("source_row")["reason"].to_dict()
+    assert reasons == {2: "duplicate_conflict", 3: "duplicate_conflict", 5: "duplicate_merged"}
+
+
+# ------------------------------------------------------------------------------------------ personal data
+@pytest.fixture(scope="module")
+def imported_with_personal(tmp_path_factory, small, mapping):
+    folder = tmp_path_factory.mktemp("export")
+    export_dataset(small, folder, mapping, dossier_format="mixed", personal=True)
+    out = tmp_path_factory.mktemp("imported")
+    result = import_export(folder, mapping)
+    write_import(result, out)
+    frame = pd.read_excel(folder / "ho-so-2024-06.xlsx", header=None, dtype=str)
+    return folder, out, result, frame
+
+
+def _personal_values(folder: Path) -> list[str]:
+    """The applicant names, ID numbers and phones the export holds (read back from its files)."""
+    values = []
+    for path in folder.glob("ho-so-*.xlsx"):
+        grid = pd.read_excel(path, header=None, dtype=str).fillna("")
+        header_row = next(i for i in range(len(grid)) if "Họ tên người nộp" in set(grid.iloc[i]))
+        for header in ("Họ tên người nộp", "Số CCCD/CMND", "Số điện thoại", "Địa chỉ"):
+            col = list(grid.iloc[header_row]).index(header)
+            values += [v for v in grid.iloc[header_row + 1:, col] if v]
+    return values
+
+
+def test_personal_data_columns_never_reach_the_imported_data(imported_with_personal):
+    folder, out, result, _ = imported_with_personal
+    secrets = _personal_values(folder)
+    assert len(secrets) >= 12  # 3 June dossiers × 4 personal columns at least
+    allowed = {t: {c.name for c in SCHEMA[t]} for t in SCHEMA}
+    for table in SCHEMA:
+        assert set(result.dataset.table(table).columns) <= allowed[table]
+    written = ""
+    for path in out.rglob("*"):
+        if path.suffix == ".parquet":
+            written += pd.read_parquet(path).astype("str").to_csv()
+        elif path.is_file():
+            written += path.read_text(encoding="utf-8-sig")
+    for secret in secrets:
+        assert secret not in written
+    assert not (out / "internal").exists()
+    dropped = {d["header"] for d in result.dropped_columns if d["why"] == "personal"}
+    assert dropped == {"Họ tên người nộp", "Số CCCD/CMND", "Số điện thoại", "Địa chỉ"}
+
+
+def test_personal_data_does_not_reach_reports_or_the_explorer(imported_with_personal):
+    from chiso import report
+    from chiso.explain import Explainer
+    from chiso.explorer import Explorer
+
+    folder, out, _, _ = imported_with_personal
+    secrets = _personal_values(folder)
+    ctx = report.report_context(str(out), "2024-06")
+    html = "".join([
+        report.score_card(ctx, "C1"), report.groups_section(ctx, "C1"), report.indicator_table(ctx, "C1"),
+        report.drivers_section(ctx, "H1", "child"), report.points_left_section(ctx, "C1"),
+        report.at_risk_section(ctx, "C1"), report.data_quality_section(ctx, "C1"), report.ranking_tables(ctx),
+    ])
+    explorer = Explorer(Explainer(load_dataset(out), load_methodology(None)), "C1", "2024-06")
+    html += explorer.snapshot_html() + explorer.export_csv("ranking")
+    assert "Xã Một" in html  # the sections did render the imported data
+    for secret in secrets:
+        assert secret not in html
+
+
+def test_personal_data_mapped_as_internal_is_kept_apart(small, tmp_path):
+    import yaml
+
+    raw = yaml.safe_load(MAPPING_FILE.read_text(encoding="utf-8"))
+    raw["tables"]["dossiers"]["internal"] = {"applicant_name": "Họ tên người nộp"}
+    mapping = parse_mapping(raw, "internal.yaml")
+    folder = tmp_path / "export"
+    export_dataset(small, folder, load_mapping(MAPPING_FILE), dossier_format="csv", personal=True)
+    result = import_export(folder, mapping)
+    out = write_import(result, tmp_path / "out")
+    internal = pd.read_parquet(out / "internal" / "dossiers.parquet")
+    assert list(internal.columns) == ["dossier_id", "source_file", "source_row", "applicant_name"]
+    assert len(internal) == 4 and internal["applicant_name"].str.len().min() > 3
+    assert "applicant_name" not in load_dataset(out).dossiers.columns
+
+
+# ------------------------------------------------------------------------------------------ round trip
+@pytest.fixture(scope="module")
+def demo_round_trip(tmp_path_factory, mapping):
+    ds = generate(scale=0.02, months=4)
+    folder = tmp_path_factory.mktemp("demo-export")
+    export_dataset(ds, folder, mapping, dossier_format="mixed")
+    out = tmp_path_factory.mktemp("demo-imported")
+    result = import_export(folder, mapping)
+    write_import(result, out)
+    return ds, folder, result, load_dataset(out)
+
+
+def test_round_trip_gives_the_same_scores(demo_round_trip):
+    original, folder, result, imported = demo_round_trip
+    kinds = {p.suffix for p in folder.iterdir()}
+    assert kinds == {".xlsx", ".csv"}  # both formats, incl. a Windows-1258 CSV, took part
+    assert len(imported.dossiers) == len(original.dossiers)
+    assert len(imported.petitions) == len(original.petitions)
+    meth = load_methodology(None)
+    for month in ("2024-07", "2024-08", "2024-09", "2024-10"):
+        a = score(original, month, meth).sort_values(["unit_id", "indicator"]).reset_index(drop=True)
+        b = score(imported, month, meth).sort_values(["unit_id", "indicator"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(a[["unit_id", "indicator", "numerator", "denominator", "points"]],
+                                      b[["unit_id", "indicator", "numerator", "denominator", "points"]])
+
+
+def test_round_trip_keeps_every_value(demo_round_trip):
+    original, _, _, imported = demo_round_trip
+    for table in ("units", "procedures", "dossiers", "petitions"):
+        key = {"units": "unit_id", "procedures": "procedure_code", "dossiers": "dossier_id",
+               "petitions": "petition_id"}[table]
+        a = original.table(table).sort_values(key).reset_index(drop=True)
+        b = imported.table(table).sort_values(key).reset_index(drop=True)[list(a.columns)]
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=table)
+
+
+def test_round_trip_accounting_and_synthetic_banner(demo_round_trip):
+    original, _, result, imported = demo_round_trip
+    by_reason = result.quarantine.groupby("reason").size().to_dict()
+    xlsx_months = 3  # mixed: months 1, 2 as Excel reports (one totals row each), 3 as CSV, 4 as cp1258 CSV
+    assert by_reason == {"totals_row": xlsx_months - 1}
+    totals = result.totals()
+    assert totals["read"] == totals["kept"] + totals["quarantined"]
+    assert totals["kept"] == len(original.units) + len(original.procedures) + len(original.dossiers) + len(original.petitions)
+    assert imported.synthetic  # the export's title says "Dữ liệu mô phỏng": reports must keep saying so
+    assert imported.meta["accounting"]["dossiers"]["kept"] == len(original.dossiers)
+
+
+# ------------------------------------------------------------------------------------------ CLI
+def test_cli_import_prints_the_accounting(small, mapping, tmp_path):
+    folder = tmp_path / "export"
+    export_dataset(small, folder, mapping, dossier_format="xlsx")
+    result = runner.invoke(app, ["import", "--source", str(folder), "--mapping", str(MAPPING_FILE),
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    # 4 dossiers in two monthly reports, each with a totals row; 6 units, 2 procedures, 1 petition
+    assert "rows read 15 = kept 13 + quarantined 2" in result.output
+    assert "totals_row" in result.output
+    assert "personal-data columns dropped: Họ tên người nộp, Số CCCD/CMND, Số điện thoại, Địa chỉ" in result.output
+    report = json.loads((tmp_path / "out" / "import-report.json").read_text(encoding="utf-8"))
+    assert report["totals"] == {"read": 15, "kept": 13, "quarantined": 2}
+    assert q.read(tmp_path / "out")["reason"].tolist() == ["totals_row", "totals_row"]
+
+
+def test_cli_import_missing_column_is_one_line(small, mapping, tmp_path):
+    write_catalogue(small, tmp_path, mapping)
+    (tmp_path / "ho-so.csv").write_text(DOSSIER_HEADER.replace("Ngày tiếp nhận", "Ngay nhan") + "\n" + _row("A1"),
+                                        encoding="utf-8")
+    result = runner.invoke(app, ["import", "--source", str(tmp_path), "--mapping", str(MAPPING_FILE),
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("chiso: error: ho-so.csv: required column(s) not found")
+    assert "'Ngày tiếp nhận' (mapping key tables.dossiers.columns.received_at)" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_cli_import_bad_mapping_is_one_line(tmp_path):
+    bad = tmp_path / "m.yaml"
+    bad.write_text('tables:\n  units: {files: ["u.csv"], colums: {}}\n', encoding="utf-8")
+    result = runner.invoke(app, ["import", "--source", str(tmp_path), "--mapping", str(bad), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert result.output.strip() == (f"chiso: error: mapping '{bad}', key tables.units: unknown key(s) ['colums']; "
+                                     "allowed: ['columns', 'defaults', 'files', 'internal', 'optional', 'sheet']")
+
+
+# ------------------------------------------------------------------------------------------ property
+CELL = {
+    "id": st.sampled_from(["", "K1", "K2", "K3", "K4", "K5", "Tổng cộng"]),
+    "unit": st.sampled_from(["C1", "C2", "H1", "ZZ", ""]),
+    "proc": st.sampled_from(["X1", "X2", "X9", ""]),
+    "channel": st.sampled_from(["Trực tiếp", "Trực tuyến", "Bưu chính", "Fax", ""]),
+    "date": st.sampled_from(["03/06/2024 08:00", "2024-06-05", "05-06-2024", "31/02/2024", "01/01/1900", "", "hôm qua",
+                             "#REF!", "10/06/2024 17:00:00"]),
+    "status": st.sampled_from(["Đang xử lý", "Đã trả kết quả", "Từ chối", "???", ""]),
+    "fee": st.sampled_from(["", "0", "50.000", "-1", "abc", "1.234.000 đ"]),
+    "yes": st.sampled_from(["Có", "Không", "", "x", "có lẽ"]),
+}
+
+
+@st.composite
+def export_rows(draw):
+    n = draw(st.integers(0, 25))
+    rows = []
+    for _ in range(n):
+        r = {k: draw(s) for k, s in CELL.items()}
+        rows.append([r["id"], r["unit"], r["proc"], r["channel"], r["date"], draw(CELL["date"]),
+                     draw(CELL["date"]), r["status"], "", "", "", r["yes"], r["fee"], "Không", "Không", "Không",
+                     "Không", "Không", "Không", "", "Không", "Trần Thị Mai", "036099001122"])
+    blank_lines = draw(st.integers(0, 2))
+    return rows, blank_lines
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(export_rows(), st.sampled_from(["utf-8", "utf-8-sig", "cp1258"]), st.sampled_from([",", ";"]))
+def test_every_row_read_is_kept_or_quarantined(tmp_path_factory, small, mapping, data, encoding, delimiter):
+    rows, blank_lines = data
+    folder = tmp_path_factory.mktemp("prop")
+    write_catalogue(small, folder, mapping)
+    header = [h.strip('"') for h in pd.read_csv(__import__("io").StringIO(DOSSIER_HEADER), nrows=0).columns]
+    frame = pd.DataFrame(rows, columns=header, dtype="str") if rows else pd.DataFrame(columns=header)
+    text = "\n" * blank_lines + frame.to_csv(index=False, sep=delimiter)
+    raw = encode_cp1258(text) if encoding == "cp1258" else text.encode(encoding)
+    (folder / "ho-so.csv").write_bytes(raw)
+    result = import_export(folder, mapping)
+    acc = result.accounting.set_index(["table", "source_file"])
+    read = int(acc.loc[("dossiers", "ho-so.csv"), "read"])
+    kept = len(result.dataset.dossiers)
+    quarantined = result.quarantine[result.quarantine["table"] == "dossiers"]
+    assert read == len(rows)
+    assert read == kept + len(quarantined)
+    assert set(quarantined["reason"]) <= set(q.REASONS)
+    # each data row is accounted for exactly once, at its own line
+    first_data_line = blank_lines + 2
+    assert quarantined["source_row"].is_unique
+    assert quarantined["source_row"].between(first_data_line, first_data_line + len(rows) - 1).all()
+    assert result.dataset.dossiers["dossier_id"].is_unique
+    assert "Trần Thị Mai" not in result.quarantine.to_csv()
