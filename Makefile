@@ -7,7 +7,7 @@ CHISO := $(VENV)/bin/chiso
 DEMO_DATA ?= data/demo
 OUT ?= output/demo
 
-.PHONY: demo test bench install clean browser
+.PHONY: demo test bench install clean browser import-demo
 
 install: $(VENV)/.installed
 
@@ -42,10 +42,21 @@ browser:
 	    echo "The browser tests need Chromium: run 'sudo apt-get update && sudo apt-get install -y chromium fonts-dejavu-core'"; exit 1; \
 	  fi; }
 
+## Import path end to end: a synthetic one-stop export (Excel + CSV, Vietnamese headers) → chiso
+## import → data quality and reconciliation with the portal's (simulated) counts.
+SAMPLE_EXPORT ?= data/sample-export
+IMPORTED ?= data/imported
+import-demo: $(VENV)/.installed
+	$(PY) scripts/make_sample_export.py --out $(SAMPLE_EXPORT)
+	$(CHISO) import --source $(SAMPLE_EXPORT) --mapping parameters/mappings/mot-cua-example.yaml --out $(IMPORTED)
+	$(CHISO) quality --data $(IMPORTED) --period latest
+	$(PY) scripts/make_portal_counts.py --data $(IMPORTED) --period 2025-06 --out $(OUT)/portal-counts-2025-06.csv
+	$(CHISO) reconcile --data $(IMPORTED) --portal $(OUT)/portal-counts-2025-06.csv --period 2025-06
+
 ## Benchmarks (scripts that print figures, not tests): 2 M-dossier province-year.
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_generate.py --out data/bench
 	$(PY) benchmarks/bench_score.py --data data/bench
 
 clean:
-	rm -rf $(VENV) output data/demo data/bench
+	rm -rf $(VENV) output data/demo data/bench data/sample-export data/imported

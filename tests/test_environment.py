@@ -39,7 +39,7 @@ def test_environment_yml_matches_pyproject():
 def test_python_versions_agree():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
-    python = [d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python")]
+    python = [d for d in env["dependencies"] if isinstance(d, str) and re.match(r"python[<>=!~ ]", d)]
     assert python == ["python" + project["requires-python"]]
 
 

@@ -177,7 +177,7 @@ def imported_with_personal(tmp_path_factory, small, mapping):
     out = tmp_path_factory.mktemp("imported")
     result = import_export(folder, mapping)
     write_import(result, out)
-    frame = pd.read_excel(folder / "ho-so-2024-06.xlsx", header=None, dtype=str)
+    frame = pd.read_excel(folder / "ho-so-2024-06.xlsx", header=None, dtype=str, engine="calamine")
     return folder, out, result, frame
 
 
@@ -185,7 +185,7 @@ def _personal_values(folder: Path) -> list[str]:
     """The applicant names, ID numbers and phones the export holds (read back from its files)."""
     values = []
     for path in folder.glob("ho-so-*.xlsx"):
-        grid = pd.read_excel(path, header=None, dtype=str).fillna("")
+        grid = pd.read_excel(path, header=None, dtype=str, engine="calamine").fillna("")
         header_row = next(i for i in range(len(grid)) if "Họ tên người nộp" in set(grid.iloc[i]))
         for header in ("Họ tên người nộp", "Số CCCD/CMND", "Số điện thoại", "Địa chỉ"):
             col = list(grid.iloc[header_row]).index(header)

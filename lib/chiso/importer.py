@@ -156,8 +156,46 @@ def _excel_error(exc: Exception, name: str, kind: str) -> ImportFailure:
                          f"open it in Excel and save it again as .xlsx")
 
 
+def has_error_cells(path: Path) -> bool:
+    """True when a worksheet of the .xlsx holds an error cell (`t="e"`), e.g. a cached #DIV/0!."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        for member in zf.namelist():
+            if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
+                continue
+            tail = b""
+            with zf.open(member) as fh:
+                while chunk := fh.read(1 << 20):
+                    if b't="e"' in tail + chunk:
+                        return True
+                    tail = chunk[-8:]
+    return False
+
+
 def read_xlsx(path: Path, name: str) -> list[Grid]:
-    """Every sheet of an .xlsx workbook (cached values of formulas; error cells read as '#DIV/0!')."""
+    """Every sheet of an .xlsx workbook (cached values of formulas; error cells read as '#DIV/0!').
+
+    The fast Rust reader (calamine) is used unless the workbook holds error cells, which it reads
+    as empty: then openpyxl, twenty times slower but exact, so a formula error is never mistaken
+    for an empty cell.
+    """
+    try:
+        errors = has_error_cells(path)
+    except Exception as exc:  # zipfile.BadZipFile and friends: not a workbook
+        raise _excel_error(exc, name, ".xlsx") from None
+    if not errors:
+        from python_calamine import CalamineWorkbook
+
+        try:
+            wb = CalamineWorkbook.from_path(str(path))
+            grids = []
+            for sheet in wb.sheet_names:
+                rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+                grids.append(Grid(name, sheet, [list(r) for r in rows], list(range(1, len(rows) + 1))))
+            return grids
+        except Exception as exc:  # python_calamine.CalamineError: not a readable workbook
+            raise _excel_error(exc, name, ".xlsx") from None
     import openpyxl
 
     try:
