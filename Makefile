@@ -59,4 +59,4 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_score.py --data data/bench
 
 clean:
-	rm -rf $(VENV) output data/demo data/bench data/sample-export data/imported
+	rm -rf $(VENV) output data/demo data/bench data/bench-import data/sample-export data/imported
