@@ -15,6 +15,8 @@ import pandas as pd
 import typer
 
 from .contract import SYNTHETIC_BANNER, ContractError, Dataset, load_dataset
+from .importer import ImportFailure
+from .mapping import MappingError
 from .methodology import MethodologyError, load_methodology
 from .periods import PeriodError, parse_period
 from .scoring import CountsError, check_counts, score, score_counts
@@ -22,7 +24,8 @@ from .scoring import CountsError, check_counts, score, score_counts
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="chiso: Vietnam's service-to-citizens index (Decision 766/QĐ-TTg) per unit and period.")
 
-USER_ERRORS = (ContractError, MethodologyError, PeriodError, CountsError, FileNotFoundError)
+USER_ERRORS = (ContractError, MethodologyError, PeriodError, CountsError, FileNotFoundError, ImportFailure,
+               MappingError)
 
 
 class UserError(Exception):
@@ -294,6 +297,38 @@ def at_risk_cmd(
     _emit(dossiers, output, header=f"\n{len(dossiers):,} dossiers at risk")
 
 
+@app.command("import")
+@user_errors
+def import_cmd(
+    source: Path = typer.Option(..., "--source", help="An export file (.xlsx, .xls, .csv) or a folder of them."),
+    mapping: Path = typer.Option(..., "--mapping", help="Mapping YAML, e.g. parameters/mappings/mot-cua-example.yaml."),
+    out: Path = typer.Option(..., "--out", help="Data directory to write (tables, quarantine, import report)."),
+) -> None:
+    """Import one-stop system exports into the data contract; every row is kept or quarantined."""
+    from .importer import import_export, write_import
+    from .mapping import load_mapping
+    from .quarantine import reason_label
+
+    started = time.perf_counter()
+    result = import_export(source, load_mapping(mapping))
+    write_import(result, out)
+    acc = result.accounting.groupby("table", sort=False)[["read", "kept", "quarantined"]].sum()
+    typer.echo(f"Nhập dữ liệu / import from {source} with mapping {mapping.name}:")
+    typer.echo(_show(acc.reset_index()))
+    totals = result.totals()
+    typer.echo(f"rows read {totals['read']:,} = kept {totals['kept']:,} + quarantined {totals['quarantined']:,}")
+    by_reason = result.by_reason()
+    if not by_reason.empty:
+        by_reason["label"] = [reason_label(r, "vi") for r in by_reason["reason"]]
+        typer.echo("\nquarantined by reason (details in quarantine.csv):")
+        typer.echo(_show(by_reason[["table", "reason", "rows", "label"]]))
+    personal = sorted({d["header"] for d in result.dropped_columns if d["why"] == "personal"})
+    if personal:
+        typer.echo(f"\npersonal-data columns dropped: {', '.join(personal)}")
+    banner = f"\n[{SYNTHETIC_BANNER}]" if result.dataset.synthetic else ""
+    typer.echo(f"\nwrote {out} in {time.perf_counter() - started:.1f} s{banner}")
+
+
 @app.command("reports")
 @user_errors
 def reports_cmd(
@@ -333,6 +368,43 @@ def reports_cmd(
         raise typer.Exit(1)
 
 
+@app.command("quality")
+@user_errors
+def quality_cmd(
+    data: Path = typer.Option(..., "--data", help="Data directory (with quarantine.parquet if `chiso import` wrote one)."),
+    period: str = typer.Option("latest", "--period", help="Period to check (default: 'latest', the last month)."),
+    methodology: Optional[Path] = typer.Option(None, help="Methodology YAML (default: portal-2026)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                          help="Write every unit × check as CSV here; '{period}' in the name becomes the period."),
+    lang: str = typer.Option("vi", help="Language of labels and notes: vi or en."),
+) -> None:
+    """Data-quality checks per unit, with the points each problem may be costing, and the import's quarantine."""
+    from .quality import WORDS, quality_report
+
+    _choice("--lang", lang, ("vi", "en"))
+    meth, ds = _load(data, methodology)
+    label = _resolve_period(ds, period)
+    rep = quality_report(ds, label, meth, lang=lang)
+    banner = f"\n[{SYNTHETIC_BANNER}]" if ds.synthetic else ""
+    typer.echo(rep.header())
+    worst = rep.summary[(rep.summary["flagged"] > 0) | (rep.summary["quarantined"] > 0)]
+    cols = ["unit_id", "unit_name", "unit_kind", "flagged", "quarantined", "exact_gain", "max_gain", "overstated",
+            "worst_check"]
+    typer.echo("\nĐơn vị, nặng nhất trước / units, worst first:")
+    typer.echo(_show(worst[cols].head(20)) if len(worst) else "(none)")
+    if len(worst) > 20:
+        typer.echo(f"… {len(worst) - 20} more")
+    typer.echo(f"\nToàn tỉnh / province ({rep.root}):")
+    typer.echo(_show(rep.province_checks()[["check", "count", "base", "share", "points_at_stake", "max_gain",
+                                            "cost_kind"]]))
+    typer.echo(f"\nCách ly khi nhập / quarantine ({rep.quarantine_rows:,} rows):")
+    typer.echo(_show(rep.quarantine) if len(rep.quarantine) else "(none)")
+    typer.echo("\n" + WORDS[lang]["bounds"] + banner)
+    if output is not None:
+        output = Path(str(output).replace("{period}", label.replace("..", "_")))
+        _emit(rep.checks.assign(data_source=ds.meta.get("source", "unknown")), output)
+
+
 RUN_SET_KEYS = {"data", "period", "units", "out", "jobs", "lang", "description"}
 
 
@@ -353,6 +425,57 @@ def _run_set(path: Path) -> dict:
         if key in values and not isinstance(values[key], str):
             raise UserError(f"run set '{path}': '{key}' must be a quoted string, got {values[key]!r}")
     return values
+
+
+@app.command("reconcile")
+@user_errors
+def reconcile_cmd(
+    data: Path = typer.Option(..., "--data", help="Data directory."),
+    portal: Path = typer.Option(..., "--portal", help="Counts copied from the portal (the score-counts CSV)."),
+    period: str = typer.Option(..., "--period", help="Period of the portal counts (or 'latest')."),
+    methodology: Optional[Path] = typer.Option(None, help="Methodology YAML (default: portal-2026)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                          help="Write the differences as CSV here; '{period}' in the name becomes the period."),
+    lang: str = typer.Option("vi", help="Language of causes and details: vi or en."),
+) -> None:
+    """Local counts beside the portal's: differences largest first, with their likely cause."""
+    from .reconcile import period_mismatch, reconcile, unit_summary
+
+    _choice("--lang", lang, ("vi", "en"))
+    meth, ds = _load(data, methodology)
+    label = _resolve_period(ds, period)
+    if not portal.exists():
+        raise UserError(f"portal counts file '{portal}' does not exist")
+    try:
+        raw = pd.read_csv(portal, dtype={"unit_id": "str", "period": "str", "indicator": "str"}, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise UserError(f"portal counts file '{portal}' is not a readable UTF-8 CSV: {exc}") from None
+    counts = check_counts(raw, meth, source=str(portal))
+    mismatch = period_mismatch(counts, label)
+    if mismatch is not None:
+        raise UserError(f"portal counts file '{portal}', line {mismatch[0]}: period '{mismatch[1]}' is not "
+                        f"--period {label}")
+    table = reconcile(ds, counts, label, meth, include_equal=True, lang=lang, source=str(portal))
+    diffs = table[table["cause"] != "match"].reset_index(drop=True)
+    summary = unit_summary(table, lang)
+    summary = summary[summary["indicators_differing"] > 0]
+    banner = f"\n[{SYNTHETIC_BANNER}]" if ds.synthetic else ""
+    head = (f"Đối chiếu với Cổng DVCQG kỳ {label} / reconciliation with the portal for {label}: "
+            f"{len(diffs):,} of {len(table):,} unit × indicator rows differ (local − portal)")
+    sum_cols = ["unit_id", "unit_name", "indicators_differing", "points_local", "points_portal", "points_diff",
+                "largest_indicator", "main_cause_label"]
+    sum_head = "\nTổng chênh lệch theo đơn vị / total difference per unit:"
+    if output is not None:
+        output = Path(str(output).replace("{period}", label.replace("..", "_")))
+        typer.echo(head)
+        typer.echo(sum_head + "\n" + (_show(summary[sum_cols].head(10)) if len(summary) else "(none)") + banner)
+        _emit(diffs, output)
+        return
+    cols = ["unit_id", "unit_name", "indicator", "numerator_local", "denominator_local", "numerator_portal",
+            "denominator_portal", "points_local", "points_portal", "points_diff", "cause_label"]
+    typer.echo(head)
+    typer.echo(_show(diffs[cols]) if len(diffs) else "(no differences)")
+    typer.echo(sum_head + "\n" + (_show(summary[sum_cols]) if len(summary) else "(none)") + banner)
 
 
 def main() -> None:
