@@ -427,6 +427,9 @@ def _run_set(path: Path) -> dict:
     return values
 
 
+SHOWN_ROWS = 25  # rows printed to the terminal; -o writes them all
+
+
 @app.command("reconcile")
 @user_errors
 def reconcile_cmd(
@@ -474,8 +477,14 @@ def reconcile_cmd(
     cols = ["unit_id", "unit_name", "indicator", "numerator_local", "denominator_local", "numerator_portal",
             "denominator_portal", "points_local", "points_portal", "points_diff", "cause_label"]
     typer.echo(head)
-    typer.echo(_show(diffs[cols]) if len(diffs) else "(no differences)")
-    typer.echo(sum_head + "\n" + (_show(summary[sum_cols]) if len(summary) else "(none)") + banner)
+    typer.echo(_show(diffs[cols].head(SHOWN_ROWS)) if len(diffs) else "(no differences)")
+    if len(diffs) > SHOWN_ROWS:
+        typer.echo(f"… {len(diffs) - SHOWN_ROWS:,} more: write them all with -o FILE.csv")
+    typer.echo(sum_head + "\n" + (_show(summary[sum_cols].head(SHOWN_ROWS)) if len(summary) else "(none)"))
+    if len(summary) > SHOWN_ROWS:
+        typer.echo(f"… {len(summary) - SHOWN_ROWS:,} more units")
+    if banner:
+        typer.echo(banner.strip())
 
 
 def main() -> None:
