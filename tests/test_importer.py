@@ -387,3 +387,26 @@ def test_every_row_read_is_kept_or_quarantined(tmp_path_factory, small, mapping,
     assert quarantined["source_row"].between(first_data_line, first_data_line + len(rows) - 1).all()
     assert result.dataset.dossiers["dossier_id"].is_unique
     assert "Trần Thị Mai" not in result.quarantine.to_csv()
+
+
+# ------------------------------------------------------------------------------------------ reports
+def test_unit_report_says_how_many_rows_of_the_unit_were_quarantined(small, mapping, tmp_path):
+    from chiso import report
+
+    write_catalogue(small, tmp_path, mapping)
+    lines = [DOSSIER_HEADER,
+             _row("A1"),                                    # C1, kept
+             _row("A2", unit="C2", received="31/02/2024"),  # C2, unparseable date: no period, not counted below
+             _row("A3", unit="C2", proc="X9"),              # C2, 03/06/2024, unknown procedure
+             _row("A4", unit="C2", proc="X8"),              # C2, 03/06/2024, unknown procedure
+             _row("A5", unit="C1", fee="-1"),               # C1, 03/06/2024, negative fee
+             _row("A6", unit="C1", received="03/07/2024", proc="X9")]  # C1, July: another period
+    (tmp_path / "ho-so.csv").write_text("\n".join(lines), encoding="utf-8")
+    out = write_import(import_export(tmp_path, mapping), tmp_path / "out")
+    ctx = report.report_context(str(out), "2024-06", lang="en")
+    assert report.quarantined_rows(ctx, "C2") == (2, "unknown_procedure")
+    assert report.quarantined_rows(ctx, "C1") == (1, "negative_number")
+    assert report.quarantined_rows(ctx, "H1") == (3, "unknown_procedure")  # C1 + C2 below the district
+    assert report.quarantined_rows(ctx, "D1") is None
+    html = report.data_quality_section(ctx, "H1")
+    assert "3 rows of this unit were quarantined at import" in html and "unknown procedure code" in html

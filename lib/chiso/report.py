@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import charts
@@ -25,6 +26,8 @@ from .explain import Attribution, Explainer, top_drivers, unit_trend, waterfall_
 from .methodology import Methodology, load_methodology
 from .narrative import fmt_number, fmt_percent, fmt_points
 from .periods import Period, parse_period
+from .quarantine import read as read_quarantine
+from .quarantine import reason_label
 from .whatif import points_left
 
 KIND_LABELS = {"vi": {"province": "Tỉnh", "department": "Sở, ban, ngành", "district": "Cấp huyện", "commune": "Cấp xã"},
@@ -294,7 +297,35 @@ def data_quality_section(ctx: ReportContext, unit_id: str) -> str:
         items = [f"{fmt_number(n, lang)} dossiers received in the period.",
                  f"{fmt_number(missing_due, lang)} without a recorded due date (legal time limit used).",
                  f"{fmt_number(unsynced, lang)} not synced to the national portal."]
+    held = quarantined_rows(ctx, unit_id)
+    if held:
+        count, reason = held
+        label = reason_label(reason, lang)
+        items.append(f"{fmt_number(count, lang)} dòng dữ liệu của đơn vị bị cách ly khi nhập, chưa được tính "
+                     f"(lý do nhiều nhất: {label}); xem quarantine.csv." if lang == "vi" else
+                     f"{fmt_number(count, lang)} rows of this unit were quarantined at import and are not counted "
+                     f"(most common reason: {label}); see quarantine.csv.")
     return "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
+
+
+def quarantined_rows(ctx: ReportContext, unit_id: str) -> tuple[int, str] | None:
+    """Dossier and petition rows of the unit (and units below it) received in the period that the
+    import quarantined, merged exact copies aside, with the most common reason; None if none."""
+    path = ctx.ds.path
+    if path is None:
+        return None
+    held = read_quarantine(path)
+    if held.empty:
+        return None
+    prep = ctx.explainer.prep
+    below = set(np.asarray(prep.unit_ids)[prep.units_below(unit_id)])
+    start = pd.Timestamp(ctx.period.first_day)
+    end = pd.Timestamp(ctx.period.last_day) + pd.Timedelta(days=1)
+    mine = held[held["table"].isin(["dossiers", "petitions"]) & (held["reason"] != "duplicate_merged")
+                & held["unit_id"].isin(below) & (held["received_at"] >= start) & (held["received_at"] < end)]
+    if mine.empty:
+        return None
+    return len(mine), str(mine["reason"].value_counts().index[0])
 
 
 # ------------------------------------------------------------------------ province overview
