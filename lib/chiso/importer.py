@@ -31,8 +31,11 @@ from . import quarantine as q
 from .contract import SCHEMA, TABLES, ContractError, Dataset, validate_dataset, write_dataset
 from .mapping import Mapping, TableMap, text_key
 
+#: A formula cell whose value was never computed (a workbook written by a program, not saved by Excel).
+UNCALCULATED = "#UNCALCULATED"
 EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA",
-                          "#SPILL!", "#CALC!"})
+                          "#SPILL!", "#CALC!", UNCALCULATED})
+_UNCACHED_FORMULA = re.compile(rb"(</f>|<f[^>]*/>)\s*(<v\s*/>|<v>\s*</v>|</c>)")
 HEADER_SEARCH_ROWS = 40
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -95,6 +98,15 @@ def _cell_text(value: Any) -> str:
 
 def decode_text(data: bytes, file: str, encodings: tuple[str, ...]) -> tuple[str, str]:
     """Decode a text export: a byte-order mark wins, then each encoding is tried strictly."""
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFailure(f"{file}: is an Excel workbook with a text file name; rename it to .xlsx/.xls "
+                            f"or save it as 'CSV UTF-8'")
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if not utf16 and b"\x00" in data:
+        at = data.index(b"\x00")
+        raise ImportFailure(f"{file}: contains NUL bytes (first at byte {at}), so it is not text in "
+                            f"{', '.join(encodings)} (perhaps UTF-16 without a byte-order mark, or a damaged file); "
+                            f"re-save it as 'CSV UTF-8' in Excel")
     if data.startswith(codecs.BOM_UTF8):
         try:
             return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
@@ -108,12 +120,6 @@ def decode_text(data: bytes, file: str, encodings: tuple[str, ...]) -> tuple[str
             except UnicodeDecodeError:
                 raise ImportFailure(f"{file}: starts with a UTF-16 byte-order mark but is not valid UTF-16; "
                                     f"re-save it as 'CSV UTF-8' in Excel") from None
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFailure(f"{file}: is an Excel workbook with a text file name; rename it to .xlsx/.xls "
-                            f"or save it as 'CSV UTF-8'")
-    if b"\x00" in data[:4096]:
-        raise ImportFailure(f"{file}: contains NUL bytes, so it is not text in {', '.join(encodings)} (perhaps "
-                            f"UTF-16 without a byte-order mark); re-save it as 'CSV UTF-8' in Excel")
     for enc in encodings:
         try:
             text = data.decode(enc)
@@ -124,10 +130,31 @@ def decode_text(data: bytes, file: str, encodings: tuple[str, ...]) -> tuple[str
                         f"encoding under `encodings:` in the mapping or re-save it as 'CSV UTF-8'")
 
 
-def _csv_rows(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+def _csv_rows(text: str, delimiter: str, name: str = "", strict: bool = True) -> tuple[list[list[str]], list[int]]:
+    """Records and the line each starts on; a quote left open (which would swallow the rest of the
+    file into one cell) or any other CSV error stops with the line named (`strict=False`, used to
+    pick the delimiter: stops there quietly)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, numbers, line = [], [], 0
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if not strict:
+                break
+            raise ImportFailure(f"{name}: CSV error in the record starting on line {line + 1} ({exc}); a quote "
+                                f"(\") opened there is probably never closed: remove it or close it") from None
+        for column, cell in enumerate(record):
+            if "\n" in cell or "\r" in cell:
+                inner = cell.splitlines()[1:]
+                if len(inner) >= 2 and sum(1 for part in inner if delimiter in part) >= 2:
+                    if not strict:
+                        return rows, numbers
+                    raise ImportFailure(
+                        f"{name}: a quote (\") opened in field {column + 1} on line {line + 1} is never closed, "
+                        f"so the lines after it would be read as one cell; remove the quote or close it")
         rows.append([unicodedata.normalize("NFC", c).strip() for c in record])
         numbers.append(line + 1)
         line = reader.line_num
@@ -143,11 +170,11 @@ def read_csv(path: Path, name: str, mapping: Mapping, wanted: dict[str, tuple[st
     best: tuple[int, str] | None = None
     head = "\n".join(text.splitlines()[:HEADER_SEARCH_ROWS])
     for delim in mapping.delimiters:
-        rows, _ = _csv_rows(head, delim)
+        rows, _ = _csv_rows(head, delim, name, strict=False)
         score = _best_header(rows, wanted)[1]
         if best is None or score > best[0]:
             best = (score, delim)
-    rows, numbers = _csv_rows(text, best[1])
+    rows, numbers = _csv_rows(text, mapping.delimiters[0] if best is None else best[1], name)
     return [Grid(name, "", rows, numbers, encoding)]
 
 
@@ -157,7 +184,8 @@ def _excel_error(exc: Exception, name: str, kind: str) -> ImportFailure:
 
 
 def has_error_cells(path: Path) -> bool:
-    """True when a worksheet of the .xlsx holds an error cell (`t="e"`), e.g. a cached #DIV/0!."""
+    """True when a worksheet of the .xlsx holds an error cell (`t="e"`, e.g. a cached #DIV/0!) or
+    a formula without a computed value: cells a fast reader would return as empty."""
     import zipfile
 
     with zipfile.ZipFile(path) as zf:
@@ -167,9 +195,10 @@ def has_error_cells(path: Path) -> bool:
             tail = b""
             with zf.open(member) as fh:
                 while chunk := fh.read(1 << 20):
-                    if b't="e"' in tail + chunk:
+                    window = tail + chunk
+                    if b't="e"' in window or _UNCACHED_FORMULA.search(window):
                         return True
-                    tail = chunk[-8:]
+                    tail = chunk[-64:]
     return False
 
 
@@ -202,13 +231,20 @@ def read_xlsx(path: Path, name: str) -> list[Grid]:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, InvalidFileException, KeyError…: all "not a workbook"
         raise _excel_error(exc, name, ".xlsx") from None
+    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
     grids = []
     try:
-        for ws in wb.worksheets:
+        for ws, wf in zip(wb.worksheets, formulas.worksheets):
             rows = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+            for r, frow in enumerate(wf.iter_rows(min_row=1, max_row=len(rows), values_only=True)):
+                for c, formula in enumerate(frow):
+                    if (isinstance(formula, str) and formula.startswith("=") and c < len(rows[r])
+                            and rows[r][c] is None):
+                        rows[r][c] = f"{UNCALCULATED} {formula}"  # never computed: not an empty cell
             grids.append(Grid(name, ws.title, rows, list(range(1, len(rows) + 1))))
     finally:
         wb.close()
+        formulas.close()
     return grids
 
 
@@ -431,8 +467,10 @@ def _parse_column(col, cm, raw: list[Any], texts: list[str], rows: _Rows, mappin
     n = len(raw)
     name = col.name
     text_arr = np.asarray(texts, dtype=object)
-    rows.flag(np.isin(text_arr, list(EXCEL_ERRORS)), "formula_error", name, text_arr,
-              f"Excel error value in '{name}'")
+    errors = np.isin(text_arr, list(EXCEL_ERRORS)) | np.char.startswith(text_arr.astype(str), UNCALCULATED)
+    rows.flag(errors, "formula_error", name, text_arr,
+              f"Excel error value in '{name}' ({UNCALCULATED}: a formula never calculated; open and save the file "
+              f"in Excel)")
     blank = text_arr == ""
     values: list[Any] = list(raw)
     if cm is not None and cm.values is not None:
@@ -656,6 +694,18 @@ def _references(table: str, frame: pd.DataFrame, rows: _Rows, known: dict[str, s
                 break
             rows.flag(bad, "unknown_parent", "parent_id", parent.astype("str").to_numpy(dtype=object),
                       "parent unit code is not a kept unit")
+        # units that only reach each other (a cycle) never reach the province: not in the tree either
+        ids = frame["unit_id"].to_numpy(dtype=object)
+        parents = frame["parent_id"].to_numpy(dtype=object)
+        reached = {u for u, par, ok in zip(ids, parents, rows.ok) if ok and not isinstance(par, str)}
+        while True:
+            more = {u for u, par, ok in zip(ids, parents, rows.ok) if ok and par in reached and u not in reached}
+            if not more:
+                break
+            reached |= more
+        cycle = rows.ok & ~np.isin(ids, list(reached))
+        rows.flag(cycle, "unknown_parent", "parent_id", parent.astype("str").to_numpy(dtype=object),
+                  "the parent chain never reaches the province (a cycle)")
         return
     if table in ("dossiers", "petitions"):
         unit = frame["unit_id"]
