@@ -332,7 +332,7 @@ def test_cli_import_bad_mapping_is_one_line(tmp_path):
     result = runner.invoke(app, ["import", "--source", str(tmp_path), "--mapping", str(bad), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert result.output.strip() == (f"chiso: error: mapping '{bad}', key tables.units: unknown key(s) ['colums']; "
-                                     "allowed: ['columns', 'defaults', 'files', 'internal', 'optional', 'sheet']")
+                                     "allowed: ['columns', 'defaults', 'duplicates', 'files', 'internal', 'optional', 'sheet']")
 
 
 # ------------------------------------------------------------------------------------------ property

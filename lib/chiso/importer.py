@@ -564,6 +564,7 @@ def _parse_column(col, cm, raw: list[Any], texts: list[str], rows: _Rows, mappin
 def _row_kinds(grid: Grid, loc: Located, tmap: TableMap, mapping: Mapping, rows: _Rows, first: int, n: int) -> None:
     """Empty rows and totals rows (identifier empty, text starting with 'Tổng'…)."""
     key_col = loc.columns.get(_key_of(tmap.table))
+    header_keys = {loc.columns[name]: set(cm.keys) for name, cm in tmap.columns.items() if name in loc.columns}
     for j in range(n):
         cells = grid.rows[first + j]
         texts = [_cell_text(c) for c in cells]
@@ -571,6 +572,11 @@ def _row_kinds(grid: Grid, loc: Located, tmap: TableMap, mapping: Mapping, rows:
             rows.reason[j] = "empty_row"
             continue
         key_text = texts[key_col] if key_col is not None and key_col < len(texts) else ""
+        mapped = [(i, header_keys[i]) for i in loc.columns.values() if i < len(texts)]
+        if mapped and sum(1 for i, keys in mapped if text_key(texts[i]) in keys) * 2 >= len(mapped):
+            rows.reason[j] = "repeated_header"
+            rows.detail[j] = "the header row again (page-wise report exports repeat it)"
+            continue
         key_is_total = text_key(key_text).startswith(mapping.totals_markers)
         if (not key_text or key_is_total) and any(text_key(t).startswith(mapping.totals_markers) for t in texts if t):
             rows.reason[j] = "totals_row"
@@ -661,8 +667,9 @@ def _row_rules(table: str, frame: pd.DataFrame, rows: _Rows) -> None:
         rows.flag(root, "missing_required", "parent_id", None, "only the province may have no parent unit")
 
 
-def _duplicates(table: str, frame: pd.DataFrame, rows: _Rows) -> None:
-    """Exact copies are merged (kept once); the same id with different content is quarantined."""
+def _duplicates(table: str, frame: pd.DataFrame, rows: _Rows, policy: str = "quarantine") -> None:
+    """Exact copies are merged (kept once); the same id with different content is quarantined, or
+    with policy `last_wins` the copy read last is kept and the earlier ones are `duplicate_superseded`."""
     key = _key_of(table)
     ok = rows.ok
     if not ok.any():
@@ -673,6 +680,15 @@ def _duplicates(table: str, frame: pd.DataFrame, rows: _Rows) -> None:
         return
     positions = np.flatnonzero(ok)
     content = live.astype("str").fillna("\x00")
+    if policy == "last_wins":
+        ids = frame[key].astype("str").to_numpy(dtype=object)
+        merged = np.zeros(len(frame), dtype=bool)
+        merged[positions] = content.duplicated(keep="last").to_numpy()
+        rows.flag(merged, "duplicate_merged", key, ids, "an exact copy of a later row (kept once)")
+        older = np.zeros(len(frame), dtype=bool)
+        older[positions] = live[key].duplicated(keep="last").to_numpy()
+        rows.flag(older, "duplicate_superseded", key, ids, "the same id appears again later with other content")
+        return
     distinct = content[dup_any].drop_duplicates().groupby(key).size()
     conflict_keys = set(distinct[distinct > 1].index)
     conflict = np.zeros(len(frame), dtype=bool)
@@ -817,7 +833,8 @@ def _assemble(parts, mapping: Mapping, source: Path, dropped, files, synthetic: 
     for table in TABLES:
         frame, rows = _concat(table, parts[table])
         if len(frame):
-            _duplicates(table, frame, rows)
+            tmap = mapping.tables.get(table)
+            _duplicates(table, frame, rows, tmap.duplicates if tmap else "quarantine")
             _references(table, frame, rows, known)
         frames[table], sorted_rows[table] = frame, rows
         key = _key_of(table)

@@ -30,7 +30,10 @@ _PERSONAL_RE = re.compile("|".join(PERSONAL_PATTERNS))
 DEFAULT_DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 TOP_KEYS = {"name", "description", "encodings", "delimiters", "date_formats", "numbers", "booleans",
             "totals_markers", "personal", "tables"}
-TABLE_KEYS = {"files", "sheet", "optional", "columns", "defaults", "internal"}
+TABLE_KEYS = {"files", "sheet", "optional", "columns", "defaults", "internal", "duplicates"}
+#: What to do with the same id and different content: quarantine every copy, or keep the copy read last
+#: (files in name order, rows in file order) when monthly exports repeat a dossier with its newer state.
+DUPLICATE_POLICIES = ("quarantine", "last_wins")
 COLUMN_KEYS = {"header", "values", "date_only_time", "blank"}
 
 
@@ -83,6 +86,7 @@ class TableMap:
     columns: dict[str, ColumnMap]
     defaults: dict[str, Any]
     internal: dict[str, str]  # internal-only name → source header (personal data kept apart)
+    duplicates: str = "quarantine"
 
 
 @dataclass(frozen=True)
@@ -180,9 +184,12 @@ def _table(source: str, table: str, spec: Any) -> TableMap:
                 raise MappingError(
                     f"{where}.columns.{name}: header '{header}' holds personal data and cannot feed a contract "
                     f"column; map it under tables.{table}.internal if the office needs it")
+    duplicates = str(spec.get("duplicates", "quarantine"))
+    if duplicates not in DUPLICATE_POLICIES:
+        raise MappingError(f"{where}.duplicates: expected one of {list(DUPLICATE_POLICIES)}, got {duplicates!r}")
     sheet = spec.get("sheet")
     return TableMap(table, tuple(files), None if sheet is None else str(sheet), _truthy(spec.get("optional")),
-                    columns, dict(defaults), dict(internal))
+                    columns, dict(defaults), dict(internal), duplicates)
 
 
 def parse_mapping(raw: Any, source: str = "<mapping>", path: Path | None = None) -> Mapping:

@@ -34,6 +34,7 @@ COLUMNS: dict[str, str] = {
 REASONS: dict[str, tuple[str, str]] = {
     "empty_row": ("Dòng trống", "empty row"),
     "totals_row": ("Dòng tổng cộng", "totals row"),
+    "repeated_header": ("Dòng tiêu đề lặp lại", "header row repeated"),
     "missing_required": ("Thiếu giá trị bắt buộc", "missing required value"),
     "unparseable_date": ("Ngày không đọc được", "unparseable date"),
     "implausible_date": ("Ngày không hợp lý (ngoài 2000–2100)", "implausible date (outside 2000–2100)"),
@@ -49,6 +50,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "unknown_parent": ("Đơn vị cấp trên không có trong danh mục", "unknown parent unit"),
     "duplicate_conflict": ("Trùng mã, nội dung khác nhau", "duplicate id with conflicting content"),
     "duplicate_merged": ("Bản trùng hoàn toàn (đã gộp)", "exact duplicate (merged)"),
+    "duplicate_superseded": ("Bản cũ, đã có bản đọc sau thay thế", "older copy, superseded by one read later"),
 }
 
 

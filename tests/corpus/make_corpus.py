@@ -648,9 +648,9 @@ def _empty_rows_xlsx():
 
 
 @case("repeated-header-row", "the header row repeated after HS005 (line 7), as page-wise report exports do: "
-      "its 'Hình thức nộp' is no channel word → unknown_value, the 10 dossiers kept",
-      read={"dossiers": 11}, kept={"dossiers": 10}, quarantine={"unknown_value": 1},
-      source_rows={"unknown_value": [7]})
+      "recognised as the header again → repeated_header, the 10 dossiers kept",
+      read={"dossiers": 11}, kept={"dossiers": 10}, quarantine={"repeated_header": 1},
+      source_rows={"repeated_header": [7]})
 def _repeated_header():
     sheet = base("dossiers")
     sheet.rows.insert(5, list(sheet.header))
@@ -947,6 +947,22 @@ def _two_months():
 def _two_months_updated():
     march = base("dossiers").set("HS010", "ended_at", "").set("HS010", "end_status", "Đang xử lý")
     return folder({MARCH: csv_bytes(march.grid()), "ho-so-2025-04.csv": csv_bytes(_april().grid())})
+
+
+
+@case("same-dossier-two-months-last-wins", "as same-dossier-two-months-updated, with a mapping saying "
+      "`duplicates: \"last_wins\"`: the April copy (read last) is kept, the March copy (line 11) is "
+      "duplicate_superseded",
+      read={"dossiers": 13}, kept={"dossiers": 12}, quarantine={"duplicate_superseded": 1},
+      source_rows={"duplicate_superseded": [11]}, mapping="mapping.yaml",
+      files={MARCH: {"read": 10, "kept": 9, "quarantined": 1},
+             "ho-so-2025-04.csv": {"read": 3, "kept": 3, "quarantined": 0}})
+def _two_months_last_wins():
+    text = Path(EXAMPLE_MAPPING).read_text(encoding="utf-8")
+    marker = '    sheet: "Hồ sơ"\n'
+    assert text.count(marker) == 1
+    text = text.replace(marker, marker + '    duplicates: "last_wins"\n')
+    return _two_months_updated() | {"mapping.yaml": text.encode("utf-8")}
 
 
 # ---- personal data and mapping ----------------------------------------------------------------
