@@ -343,7 +343,8 @@ def quarantine_by_unit(quarantine: pd.DataFrame, ds: Dataset | None = None, peri
 
 def _quarantine_counts(prep: Prepared, c: PeriodCounter, q: pd.DataFrame, table: str) -> tuple[np.ndarray, np.ndarray]:
     """Per unit (own rows): quarantined rows of `table` received in the period, and undated ones."""
-    rows = q[(q["table"] == table) & (q["reason"] != "duplicate_merged")]
+    rows = qmod.missing_records(q)
+    rows = rows[rows["table"] == table]
     unit = pd.Index(prep.unit_ids.astype(str), dtype="str").get_indexer(rows["unit_id"])
     received = rows["received_at"]
     start = pd.Timestamp(c.period.first_day)

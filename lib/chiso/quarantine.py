@@ -54,6 +54,15 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Rows quarantined although the record they carry is counted (another copy of it was kept).
+STILL_COUNTED = frozenset({"duplicate_merged", "duplicate_superseded"})
+
+
+def missing_records(quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Quarantined rows whose record is missing from the clean tables (copies of kept rows aside)."""
+    return quarantine[~quarantine["reason"].isin(list(STILL_COUNTED))]
+
+
 def reason_label(code: str, lang: str = "vi") -> str:
     """The reason's label in `lang` (vi or en); unknown codes are shown as they are."""
     labels = REASONS.get(code)

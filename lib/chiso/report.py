@@ -27,7 +27,7 @@ from .methodology import Methodology, load_methodology
 from .narrative import fmt_number, fmt_percent, fmt_points
 from .periods import Period, parse_period
 from .quarantine import read as read_quarantine
-from .quarantine import reason_label
+from .quarantine import missing_records, reason_label
 from .whatif import points_left
 
 KIND_LABELS = {"vi": {"province": "Tỉnh", "department": "Sở, ban, ngành", "district": "Cấp huyện", "commune": "Cấp xã"},
@@ -321,7 +321,8 @@ def quarantined_rows(ctx: ReportContext, unit_id: str) -> tuple[int, str] | None
     below = set(np.asarray(prep.unit_ids)[prep.units_below(unit_id)])
     start = pd.Timestamp(ctx.period.first_day)
     end = pd.Timestamp(ctx.period.last_day) + pd.Timedelta(days=1)
-    mine = held[held["table"].isin(["dossiers", "petitions"]) & (held["reason"] != "duplicate_merged")
+    held = missing_records(held)
+    mine = held[held["table"].isin(["dossiers", "petitions"])
                 & held["unit_id"].isin(below) & (held["received_at"] >= start) & (held["received_at"] < end)]
     if mine.empty:
         return None
