@@ -7,7 +7,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from chiso.batch import BatchError, OVERVIEW_KEY, UNIT_NOTEBOOK, check_parameters, run_batch, _as_ipynb
+from chiso.batch import BatchError, OVERVIEW_KEY, QUALITY_KEY, UNIT_NOTEBOOK, check_parameters, run_batch, _as_ipynb
 from chiso.cli import app
 from chiso.demo import generate_to
 
@@ -29,7 +29,7 @@ def first_run(data_dir, tmp_path_factory):
 def test_a_failing_unit_leaves_the_rest_complete(first_run):
     out, result = first_run
     status = {o.key: o.status for o in result.outcomes}
-    assert status == {OVERVIEW_KEY: "ok", DISTRICT: "ok", "NOPE": "failed"}
+    assert status == {OVERVIEW_KEY: "ok", QUALITY_KEY: "ok", DISTRICT: "ok", "NOPE": "failed"}
     failure = result.failures[0]
     assert "unknown unit 'NOPE'" in failure.error
     error_page = (out / result.period / "NOPE.html").read_text(encoding="utf-8")
@@ -46,13 +46,14 @@ def test_every_report_has_its_page_its_executed_notebook_and_a_manifest_entry(fi
     assert manifest["data_source"] == "synthetic"
     assert re.fullmatch(r"[0-9a-f]{16}", manifest["data_fingerprint"])
     assert manifest["code_version"].startswith("0.1.0+")
-    for key in (OVERVIEW_KEY, DISTRICT, "NOPE"):
+    for key in (OVERVIEW_KEY, QUALITY_KEY, DISTRICT, "NOPE"):
         entry = manifest["reports"][key]
         assert (folder / f"{key}.html").exists()
         assert (folder / f"{key}.ipynb").exists()
         assert entry["seconds"] > 0
         assert entry["parameters"]["period"] == result.period
     assert manifest["reports"][DISTRICT]["parameters"]["unit_id"] == DISTRICT
+    assert manifest["reports"][QUALITY_KEY]["parameters"]["data"] == manifest["data_dir"]
     assert not list(folder.glob("*.tmp*")) and not list(folder.glob(".*.tmp*"))  # nothing half-written
 
 
@@ -69,6 +70,17 @@ def test_pages_are_self_contained_offline_and_without_code(first_run):
     assert '"actions": false' in page  # no "open in Vega editor" that would send the data outside
     assert "@media print" in page and "size: A4" in page
     assert "output_stderr" not in page and "output_error" not in page  # no warnings or tracebacks shown
+
+
+def test_the_data_quality_page_is_built_offline_and_linked_from_the_index(first_run):
+    out, result = first_run
+    folder = out / result.period
+    page = (folder / f"{QUALITY_KEY}.html").read_text(encoding="utf-8")
+    assert "<h1>Chất lượng dữ liệu</h1>" in page and "Đơn vị có vấn đề, nặng nhất trước" in page  # per-unit table
+    assert not re.search(r'<script[^>]+src=|<link[^>]+href="http|@import|cdn\.|jsdelivr|unpkg', page)
+    assert "output_error" not in page and "from chiso import" not in page
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert f"href='{QUALITY_KEY}.html'" in index and f"href='{OVERVIEW_KEY}.html'" in index
 
 
 def test_rerun_is_incremental_and_force_rebuilds(first_run, data_dir):

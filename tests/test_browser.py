@@ -23,7 +23,7 @@ from urllib.request import url2pathname
 import pandas as pd
 import pytest
 
-from chiso.batch import OVERVIEW_KEY, run_batch
+from chiso.batch import OVERVIEW_KEY, QUALITY_KEY, run_batch
 from chiso.demo import generate_to
 
 pytestmark = pytest.mark.browser
@@ -158,10 +158,11 @@ def visit(browser):
 
 
 def _page_key(site: Site, which: str) -> str:
-    return {"index": "index", "district": site.district, "commune": site.commune, "overview": OVERVIEW_KEY}[which]
+    return {"index": "index", "district": site.district, "commune": site.commune, "overview": OVERVIEW_KEY,
+            "quality": QUALITY_KEY}[which]
 
 
-PAGES = ["index", "district", "commune", "overview"]
+PAGES = ["index", "district", "commune", "overview", "quality"]
 
 
 # -------------------------------------------------------------------------------------- tests

@@ -28,6 +28,8 @@ NOTEBOOKS = REPO_ROOT / "notebooks"
 UNIT_NOTEBOOK = NOTEBOOKS / "unit_report.py"
 OVERVIEW_NOTEBOOK = NOTEBOOKS / "province_overview.py"
 OVERVIEW_KEY = "province_overview"
+QUALITY_NOTEBOOK = NOTEBOOKS / "data_quality.py"
+QUALITY_KEY = "data_quality"  # built with the overview: what the data may be costing, per unit
 
 
 class BatchError(ValueError):
@@ -319,10 +321,13 @@ def run_batch(data: str | Path, period: str, units: str = "all", out: str | Path
     cache = Path(out).resolve() / ".notebooks"
     unit_nb = _as_ipynb(UNIT_NOTEBOOK, cache)
     overview_nb = _as_ipynb(OVERVIEW_NOTEBOOK, cache)
+    quality_nb = _as_ipynb(QUALITY_NOTEBOOK, cache)
     meth_path = str(DEFAULT_METHODOLOGY)  # the report notebooks score with the default methodology
     common = {"period": label, "baseline": "", "data_dir": str(data), "lang": lang}
     check_parameters(unit_nb, {"unit_id": "", **common})
     check_parameters(overview_nb, {**common, "linked_units": "all"})
+    quality_params = {"data": str(data), "period": label, "lang": lang, "methodology": ""}
+    check_parameters(quality_nb, quality_params)
 
     base = hashlib.sha256("|".join([data_fingerprint(data), code_version(),
                                     _hash_files([meth_path])]).encode()).hexdigest()
@@ -330,13 +335,16 @@ def run_batch(data: str | Path, period: str, units: str = "all", out: str | Path
     selected = resolve_units(ds, units)
     job_list = []
     linked = "all" if units == "all" else ",".join(u for u in selected if u in names)
-    for key in ([OVERVIEW_KEY] if overview else []) + selected:
-        params = {**common, "linked_units": linked} if key == OVERVIEW_KEY else {"unit_id": key, **common}
+    province_pages = {
+        OVERVIEW_KEY: (overview_nb, {**common, "linked_units": linked},
+                       "Tổng quan tỉnh" if lang == "vi" else "Province overview"),
+        QUALITY_KEY: (quality_nb, quality_params, "Chất lượng dữ liệu" if lang == "vi" else "Data quality"),
+    }
+    for key in (list(province_pages) if overview else []) + selected:
+        notebook, params, title = province_pages.get(key, (unit_nb, {"unit_id": key, **common}, names.get(key, key)))
         fp = hashlib.sha256((base + json.dumps(params, sort_keys=True)).encode()).hexdigest()[:20]
-        title = (names.get(key, key) if key != OVERVIEW_KEY else
-                 ("Tổng quan tỉnh" if lang == "vi" else "Province overview")) + f" — {label}"
-        job_list.append(Job(key, str(overview_nb if key == OVERVIEW_KEY else unit_nb), params,
-                            str(out_dir / f"{key}.html"), str(out_dir / f"{key}.ipynb"), title, fp))
+        job_list.append(Job(key, str(notebook), params, str(out_dir / f"{key}.html"), str(out_dir / f"{key}.ipynb"),
+                            f"{title} — {label}", fp))
 
     manifest_path = out_dir / "manifest.json"
     previous = json.loads(manifest_path.read_text(encoding="utf-8")).get("reports", {}) if manifest_path.exists() else {}
@@ -403,13 +411,15 @@ def index_page(ds, period: str, reports: dict, lang: str = "vi", overview: bool 
 
     ctx = report_context(str(ds.path), period, "", lang)  # cached: the batch loaded it already
     words = {"vi": ("Báo cáo Bộ chỉ số phục vụ người dân, doanh nghiệp", "Kỳ", "Tổng quan toàn tỉnh",
-                    "Tìm đơn vị…", "Báo cáo lỗi", "Đơn vị", "Lỗi"),
+                    "Tìm đơn vị…", "Báo cáo lỗi", "Đơn vị", "Lỗi", "Chất lượng dữ liệu"),
              "en": ("Service to citizens and businesses index: reports", "Period", "Province overview",
-                    "Search units…", "Reports that failed", "Unit", "Error")}[lang]
+                    "Search units…", "Reports that failed", "Unit", "Error", "Data quality")}[lang]
     failed = {k: v for k, v in reports.items() if v.get("status") == "failed"}
     body = [f"<h1>{esc(words[0])}</h1><p class='muted'>{esc(words[1])} {esc(period)}</p>"]
-    if overview and reports.get(OVERVIEW_KEY, {}).get("status") == "ok":
-        body.append(f"<p><a href='{OVERVIEW_KEY}.html'><b>{esc(words[2])}</b></a></p>")
+    links = [f"<a href='{key}.html'><b>{esc(text)}</b></a>" for key, text in
+             ((OVERVIEW_KEY, words[2]), (QUALITY_KEY, words[7])) if reports.get(key, {}).get("status") == "ok"]
+    if overview and links:
+        body.append(f"<p>{' · '.join(links)}</p>")
     if failed:
         rows = "".join(f"<tr><td><a href='{esc(k)}.html'>{esc(k)}</a></td><td>{esc(v.get('error', ''))}</td></tr>"
                        for k, v in failed.items())
