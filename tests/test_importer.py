@@ -247,6 +247,29 @@ def test_personal_data_mapped_as_internal_is_kept_apart(small, tmp_path):
     assert list(internal.columns) == ["dossier_id", "source_file", "source_row", "applicant_name"]
     assert len(internal) == 4 and internal["applicant_name"].str.len().min() > 3
     assert "applicant_name" not in load_dataset(out).dossiers.columns
+    # importing again without `internal:` into the same folder removes the earlier personal data
+    write_import(import_export(folder, load_mapping(MAPPING_FILE)), out)
+    assert not (out / "internal").exists()
+
+
+def test_one_workbook_holding_every_table(small, mapping, tmp_path):
+    """A single .xlsx with the sheets Đơn vị, Thủ tục, Hồ sơ, PAKN is a source on its own."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for table in ("units", "procedures", "dossiers", "petitions"):
+        frame = source_frame(small, table, mapping)
+        ws = wb.create_sheet(mapping.tables[table].sheet)
+        ws.append(list(frame.columns))
+        for row in frame.itertuples(index=False):
+            ws.append(list(row))
+    wb.save(tmp_path / "xuat-du-lieu.xlsx")
+    result = import_export(tmp_path / "xuat-du-lieu.xlsx", mapping)
+    assert (len(result.dataset.units), len(result.dataset.procedures), len(result.dataset.dossiers),
+            len(result.dataset.petitions)) == (6, 2, 4, 1)
+    assert set(result.accounting["sheet"]) == {"Đơn vị", "Thủ tục", "Hồ sơ", "PAKN"}
+    assert result.quarantine.empty
 
 
 # ------------------------------------------------------------------------------------------ round trip

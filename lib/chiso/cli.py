@@ -442,18 +442,12 @@ def reconcile_cmd(
     lang: str = typer.Option("vi", help="Language of causes and details: vi or en."),
 ) -> None:
     """Local counts beside the portal's: differences largest first, with their likely cause."""
-    from .reconcile import period_mismatch, reconcile, unit_summary
+    from .reconcile import period_mismatch, read_portal_counts, reconcile, unit_summary
 
     _choice("--lang", lang, ("vi", "en"))
     meth, ds = _load(data, methodology)
     label = _resolve_period(ds, period)
-    if not portal.exists():
-        raise UserError(f"portal counts file '{portal}' does not exist")
-    try:
-        raw = pd.read_csv(portal, dtype={"unit_id": "str", "period": "str", "indicator": "str"}, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise UserError(f"portal counts file '{portal}' is not a readable UTF-8 CSV: {exc}") from None
-    counts = check_counts(raw, meth, source=str(portal))
+    counts = read_portal_counts(portal, meth)  # a CountsError names the file (and line)
     mismatch = period_mismatch(counts, label)
     if mismatch is not None:
         raise UserError(f"portal counts file '{portal}', line {mismatch[0]}: period '{mismatch[1]}' is not "

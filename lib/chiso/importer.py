@@ -918,6 +918,10 @@ def write_import(result: ImportResult, out: str | Path) -> Path:
     result.quarantine.to_parquet(out / q.QUARANTINE_FILE, index=False)
     result.quarantine.to_csv(out / "quarantine.csv", index=False, encoding="utf-8-sig")
     internal_dir = out / "internal"
+    if internal_dir.exists() and not result.internal:  # personal data of an earlier import must not linger
+        import shutil
+
+        shutil.rmtree(internal_dir)
     if result.internal:
         internal_dir.mkdir(exist_ok=True)
         (internal_dir / "README.txt").write_text(
