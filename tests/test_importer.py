@@ -433,3 +433,27 @@ def test_unit_report_says_how_many_rows_of_the_unit_were_quarantined(small, mapp
     assert report.quarantined_rows(ctx, "D1") is None
     html = report.data_quality_section(ctx, "H1")
     assert "3 rows of this unit were quarantined at import" in html and "unknown procedure code" in html
+
+
+def test_procedure_codes_typed_as_numbers_in_excel_are_matched(mapping, tmp_path):
+    """'1.001190' in a numeric Excel cell reads back as 1.00119: matched to the catalogue code,
+    reported, while a code with no numeric twin stays unknown."""
+    import openpyxl
+
+    ds = make_dataset(procedures=[{"procedure_code": "1.001190"}, {"procedure_code": "2.000815"}],
+                      dossiers=[{"procedure_code": "1.001190"}, {"procedure_code": "2.000815"}])
+    write_catalogue(ds, tmp_path, mapping)
+    frame = source_frame(ds, "dossiers", mapping)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Hồ sơ"
+    ws.append(list(frame.columns))
+    for row, number in zip(frame.itertuples(index=False), (1.00119, 3.5)):
+        values = list(row)
+        values[list(frame.columns).index("Mã TTHC")] = number  # a number, as Excel keeps it
+        ws.append(values)
+    wb.save(tmp_path / "ho-so.xlsx")
+    result = import_export(tmp_path, mapping)
+    assert list(result.dataset.dossiers["procedure_code"]) == ["1.001190"]
+    assert result.matched_codes == {"1.00119": "1.001190"}
+    assert result.quarantine[["record_id", "reason", "value"]].values.tolist() == [["d2", "unknown_procedure", "3.5"]]

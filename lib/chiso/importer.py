@@ -68,6 +68,7 @@ class ImportResult:
     dropped_columns: list[dict]   # header, file, sheet, why (personal | not mapped)
     internal: dict[str, pd.DataFrame] = field(default_factory=dict)
     files: list[dict] = field(default_factory=list)
+    matched_codes: dict[str, str] = field(default_factory=dict)  # procedure code as read → catalogue code
 
     def by_reason(self) -> pd.DataFrame:
         """Rows quarantined per table and reason."""
@@ -728,6 +729,10 @@ def _references(table: str, frame: pd.DataFrame, rows: _Rows, known: dict[str, s
         rows.flag(~unit.isin(known["units"]).to_numpy(), "unknown_unit", "unit_id",
                   unit.astype("str").to_numpy(dtype=object), "unit code not in the unit list")
     if table == "dossiers":
+        matched = numeric_matches(frame["procedure_code"][rows.ok], known["procedures"])
+        if matched:
+            frame["procedure_code"] = frame["procedure_code"].replace(matched)
+            known.setdefault("matched_codes", {}).update(matched)
         code = frame["procedure_code"]
         rows.flag(~code.isin(known["procedures"]).to_numpy(), "unknown_procedure", "procedure_code",
                   code.astype("str").to_numpy(dtype=object), "procedure code not in the procedure list")
@@ -735,6 +740,26 @@ def _references(table: str, frame: pd.DataFrame, rows: _Rows, known: dict[str, s
         agency = frame["agency_id"]
         rows.flag((agency.notna() & ~agency.isin(known["units"])).to_numpy(), "unknown_unit", "agency_id",
                   agency.astype("str").to_numpy(dtype=object), "agency code not in the unit list")
+
+
+def _as_number(code: str) -> float | None:
+    return float(code) if re.fullmatch(r"\d+\.\d+", code) else None
+
+
+def numeric_matches(codes: pd.Series, known: set) -> dict[str, str]:
+    """Codes that equal exactly one known code as numbers: national procedure codes such as
+    '1.001190' look like decimals, and an Excel cell holding one as a number keeps '1.00119'."""
+    by_number: dict[float, list[str]] = {}
+    for k in known:
+        number = _as_number(str(k))
+        if number is not None:
+            by_number.setdefault(number, []).append(str(k))
+    out = {}
+    for code in codes[~codes.isin(known) & codes.notna()].unique():
+        number = _as_number(str(code))
+        if number is not None and len(by_number.get(number, [])) == 1:
+            out[str(code)] = by_number[number][0]
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -904,7 +929,8 @@ def _assemble(parts, mapping: Mapping, source: Path, dropped, files, synthetic: 
     except ContractError as exc:  # a row the sorting should have caught: a bug, keep the detail
         raise AssertionError(f"imported tables break the contract: {exc}") from exc
     internal_frames = {t: pd.concat(v, ignore_index=True) for t, v in internal.items()}
-    return ImportResult(ds, quarantine, accounting, dropped, internal_frames, files)
+    return ImportResult(ds, quarantine, accounting, dropped, internal_frames, files,
+                        dict(known.get("matched_codes", {})))
 
 
 def _empty_dtype(kind: str) -> str:
@@ -933,6 +959,7 @@ def write_import(result: ImportResult, out: str | Path) -> Path:
         "totals": result.totals(),
         "by_reason": result.by_reason().to_dict("records"),
         "dropped_columns": result.dropped_columns,
+        "matched_codes": result.matched_codes,
         "files": result.files,
         "meta": result.dataset.meta,
     }
