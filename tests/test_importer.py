@@ -457,3 +457,21 @@ def test_procedure_codes_typed_as_numbers_in_excel_are_matched(mapping, tmp_path
     assert list(result.dataset.dossiers["procedure_code"]) == ["1.001190"]
     assert result.matched_codes == {"1.00119": "1.001190"}
     assert result.quarantine[["record_id", "reason", "value"]].values.tolist() == [["d2", "unknown_procedure", "3.5"]]
+
+
+def test_a_file_that_cannot_be_read_is_one_line(small, mapping, tmp_path, monkeypatch):
+    write_catalogue(small, tmp_path, mapping)
+    (tmp_path / "ho-so.csv").write_text(DOSSIER_HEADER + "\n" + _row("A1"), encoding="utf-8")
+    real = Path.read_bytes
+
+    def locked(self):
+        if self.name == "ho-so.csv":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", locked)
+    result = runner.invoke(app, ["import", "--source", str(tmp_path), "--mapping", str(MAPPING_FILE),
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("chiso: error: ho-so.csv: cannot be read (Permission denied); check that the "
+                                     "file exists, is not open in another program and that you may read it")

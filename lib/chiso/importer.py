@@ -785,6 +785,14 @@ def find_files(source: Path, tmap: TableMap) -> list[Path]:
 
 
 def _grids_for(path: Path, name: str, tmap: TableMap, mapping: Mapping, cache: dict) -> list[Grid]:
+    try:
+        return _read_grids(path, name, tmap, mapping, cache)
+    except OSError as exc:  # permissions, a file vanished or locked by another program
+        raise ImportFailure(f"{name}: cannot be read ({exc.strerror or exc}); check that the file exists, is "
+                            f"not open in another program and that you may read it") from None
+
+
+def _read_grids(path: Path, name: str, tmap: TableMap, mapping: Mapping, cache: dict) -> list[Grid]:
     suffix = path.suffix.lower()
     wanted = {n: cm.keys for n, cm in tmap.columns.items()}
     if suffix == ".csv" or suffix == ".txt":
