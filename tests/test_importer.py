@@ -334,6 +334,9 @@ def test_cli_import_prints_the_accounting(small, mapping, tmp_path):
     report = json.loads((tmp_path / "out" / "import-report.json").read_text(encoding="utf-8"))
     assert report["totals"] == {"read": 15, "kept": 13, "quarantined": 2}
     assert q.read(tmp_path / "out")["reason"].tolist() == ["totals_row", "totals_row"]
+    readable = pd.read_csv(tmp_path / "out" / "quarantine.csv", encoding="utf-8-sig", dtype="str")
+    assert readable[["source_file", "reason", "ly_do"]].values.tolist() == [
+        ["ho-so-2024-06.xlsx", "totals_row", "Dòng tổng cộng"], ["ho-so-2024-07.xlsx", "totals_row", "Dòng tổng cộng"]]
 
 
 def test_cli_import_missing_column_is_one_line(small, mapping, tmp_path):

@@ -950,7 +950,10 @@ def write_import(result: ImportResult, out: str | Path) -> Path:
     out = Path(out)
     write_dataset(result.dataset, out)
     result.quarantine.to_parquet(out / q.QUARANTINE_FILE, index=False)
-    result.quarantine.to_csv(out / "quarantine.csv", index=False, encoding="utf-8-sig")
+    readable = result.quarantine.copy()  # for Excel users: the reason in Vietnamese beside its code
+    readable.insert(readable.columns.get_loc("reason") + 1, "ly_do",
+                    pd.Series([q.reason_label(r, "vi") for r in readable["reason"]], index=readable.index, dtype="str"))
+    readable.to_csv(out / "quarantine.csv", index=False, encoding="utf-8-sig")
     internal_dir = out / "internal"
     if internal_dir.exists() and not result.internal:  # personal data of an earlier import must not linger
         import shutil
