@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import quarantine as q
 from .contract import SCHEMA, TABLES, ContractError, Dataset, validate_dataset, write_dataset
-from .mapping import Mapping, TableMap, text_key
+from .mapping import INVISIBLE, Mapping, TableMap, text_key
 
 #: A formula cell whose value was never computed (a workbook written by a program, not saved by Excel).
 UNCALCULATED = "#UNCALCULATED"
@@ -56,6 +56,7 @@ class Grid:
     rows: list[list[Any]]
     row_numbers: list[int]
     encoding: str = ""
+    hidden: bool = False
 
 
 @dataclass
@@ -94,7 +95,7 @@ def _cell_text(value: Any) -> str:
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    return unicodedata.normalize("NFC", str(value)).strip()
+    return unicodedata.normalize("NFC", str(value)).translate(INVISIBLE).strip()
 
 
 def decode_text(data: bytes, file: str, encodings: tuple[str, ...]) -> tuple[str, str]:
@@ -220,9 +221,10 @@ def read_xlsx(path: Path, name: str) -> list[Grid]:
         try:
             wb = CalamineWorkbook.from_path(str(path))
             grids = []
-            for sheet in wb.sheet_names:
-                rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-                grids.append(Grid(name, sheet, [list(r) for r in rows], list(range(1, len(rows) + 1))))
+            for meta in wb.sheets_metadata:
+                rows = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+                grids.append(Grid(name, meta.name, [list(r) for r in rows], list(range(1, len(rows) + 1)),
+                                  hidden="Visible" not in str(meta.visible)))
             return grids
         except Exception as exc:  # python_calamine.CalamineError: not a readable workbook
             raise _excel_error(exc, name, ".xlsx") from None
@@ -236,13 +238,17 @@ def read_xlsx(path: Path, name: str) -> list[Grid]:
     grids = []
     try:
         for ws, wf in zip(wb.worksheets, formulas.worksheets):
+            ws.reset_dimensions()  # the stored sheet size may be wrong: read every row there is
+            wf.reset_dimensions()
             rows = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
-            for r, frow in enumerate(wf.iter_rows(min_row=1, max_row=len(rows), values_only=True)):
+            for r, frow in enumerate(wf.iter_rows(min_row=1, values_only=True)):
+                if r >= len(rows):
+                    break
                 for c, formula in enumerate(frow):
                     if (isinstance(formula, str) and formula.startswith("=") and c < len(rows[r])
                             and rows[r][c] is None):
                         rows[r][c] = f"{UNCALCULATED} {formula}"  # never computed: not an empty cell
-            grids.append(Grid(name, ws.title, rows, list(range(1, len(rows) + 1))))
+            grids.append(Grid(name, ws.title, rows, list(range(1, len(rows) + 1)), hidden=ws.sheet_state != "visible"))
     finally:
         wb.close()
         formulas.close()
@@ -275,7 +281,7 @@ def read_xls(path: Path, name: str) -> list[Grid]:
                 else:
                     row.append(cell.value)
             rows.append(row)
-        grids.append(Grid(name, sheet.name, rows, list(range(1, len(rows) + 1))))
+        grids.append(Grid(name, sheet.name, rows, list(range(1, len(rows) + 1)), hidden=bool(sheet.visibility)))
     return grids
 
 
@@ -324,7 +330,16 @@ def locate_columns(grid: Grid, tmap: TableMap, mapping: Mapping) -> Located:
     where = f"{grid.file}" + (f", sheet '{grid.sheet}'" if grid.sheet else "")
     if not grid.rows:
         raise ImportFailure(f"{where}: no rows at all (expected a header row with {', '.join(cm.headers[0] for cm in tmap.columns.values())})")
-    r, _ = _best_header(grid.rows, wanted)
+    r, score = _best_header(grid.rows, wanted)
+    if score == 0:  # do not print a row that may be data (names, ID numbers) as "headers found"
+        hint = ""
+        if grid.encoding and grid.encoding not in ("utf-8", "utf-8-sig", "utf-16"):
+            hint = (f"; the file was decoded as {grid.encoding} (encodings tried: {', '.join(mapping.encodings)}) — "
+                    f"if its text looks garbled, the file is in another encoding: add it under `encodings:`")
+        examples = ", ".join(f"'{cm.headers[0]}'" for cm in list(tmap.columns.values())[:4])
+        raise ImportFailure(f"{where}: no header row found in the first {HEADER_SEARCH_ROWS} rows (expected headers "
+                            f"such as {examples}; see tables.{tmap.table}.columns in the mapping "
+                            f"{mapping.path or mapping.name}){hint}")
     labels = _labels(grid.rows, r)
     row_labels = [text_key(_cell_text(c)) for c in grid.rows[r]]
     columns: dict[str, int] = {}
@@ -351,8 +366,9 @@ def locate_columns(grid: Grid, tmap: TableMap, mapping: Mapping) -> Located:
             hint = (f"; the file was decoded as {grid.encoding} (encodings tried: {', '.join(mapping.encodings)}) — "
                     f"if the headers look garbled, the file is in another encoding: add it under `encodings:`")
         names = "; ".join(f"'{cm.headers[0]}' (mapping key tables.{tmap.table}.columns.{cm.column})" for cm in missing)
-        raise ImportFailure(f"{where}: required column(s) not found: {names}. Headers found: "
-                            f"{found[:25]}. Fix the export or the header in the mapping {mapping.path or mapping.name}{hint}")
+        raise ImportFailure(f"{where}: required column(s) not found: {names}. Headers found (row "
+                            f"{grid.row_numbers[r]}, the best of the first {HEADER_SEARCH_ROWS}): {found[:25]}. Fix the "
+                            f"export or the header in the mapping {mapping.path or mapping.name}{hint}")
     internal = {}
     for name, header in tmap.internal.items():
         key = text_key(header)
@@ -801,16 +817,33 @@ def _read_grids(path: Path, name: str, tmap: TableMap, mapping: Mapping, cache: 
         raise ImportFailure(f"{name}: unsupported file type '{suffix}'; export .xlsx, .xls or .csv")
     if path not in cache:
         cache[path] = read_xls(path, name) if suffix == ".xls" else read_xlsx(path, name)
-    grids = cache[path]
+    return choose_sheets(cache[path], name, tmap)
+
+
+def _complete_header(grid: Grid, tmap: TableMap) -> bool:
+    """True when the sheet has, near its top, every required column the mapping names."""
+    contract = {c.name: c for c in SCHEMA[tmap.table]}
+    wanted = {n: cm.keys for n, cm in tmap.columns.items() if contract[n].required}
+    return bool(wanted) and _best_header(grid.rows, wanted)[1] == len(wanted)
+
+
+def choose_sheets(grids: list[Grid], name: str, tmap: TableMap) -> list[Grid]:
+    """The sheets holding the table: the mapping's sheet and its continuations ('Hồ sơ (2)', as .xls
+    exports split past 65,536 rows), plus any other visible sheet with the table's complete header;
+    with one visible sheet only, that sheet (its header is checked next)."""
+    chosen = []
     if tmap.sheet is not None:
-        chosen = [g for g in grids if text_key(g.sheet) == text_key(tmap.sheet)]
-        if chosen:
-            return chosen
-        if len(grids) == 1:
-            return grids
-        raise ImportFailure(f"{name}: no sheet named '{tmap.sheet}' (mapping key tables.{tmap.table}.sheet); "
-                            f"sheets: {[g.sheet for g in grids]}")
-    return grids[:1]
+        key = text_key(tmap.sheet)
+        chosen = [g for g in grids if text_key(g.sheet) == key
+                  or re.fullmatch(re.escape(key) + r"\s*\(\d+\)", text_key(g.sheet))]
+    chosen += [g for g in grids if g not in chosen and not g.hidden and _complete_header(g, tmap)]
+    if chosen:
+        return chosen
+    visible = [g for g in grids if not g.hidden]
+    if len(visible) == 1 or (tmap.sheet is None and visible):
+        return visible[:1]
+    raise ImportFailure(f"{name}: no sheet named '{tmap.sheet}' (mapping key tables.{tmap.table}.sheet) and no "
+                        f"other sheet with its columns; sheets: {[g.sheet for g in grids]}")
 
 
 def import_export(source: str | Path, mapping: Mapping) -> ImportResult:

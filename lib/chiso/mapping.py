@@ -47,8 +47,12 @@ def text_key(value: Any) -> str:
     Windows-1258 text decodes to base letters plus combining tone marks; NFC makes it equal to
     the precomposed text typed in a mapping file.
     """
-    text = unicodedata.normalize("NFC", str(value))
+    text = unicodedata.normalize("NFC", str(value)).translate(INVISIBLE)
     return " ".join(text.replace("\u00a0", " ").split()).casefold()
+
+
+#: Characters that print as nothing (a stray byte-order mark, zero-width spaces) but break matching.
+INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"), None)
 
 
 def is_personal(header: str) -> bool:

@@ -667,12 +667,28 @@ def _formula_no_cache():
     return folder({"ho-so-2025-03.xlsx": xlsx_bytes(("Hồ sơ", sheet.grid()))})
 
 
-@case("workbook-wrong-sheet", "an .xlsx with sheets 'Sheet1' and 'Tổng hợp' but none named 'Hồ sơ' → error "
-      "naming the sheet wanted, the mapping key and the sheets found",
+@case("workbook-wrong-sheet", "an .xlsx with sheets 'Sheet1' (notes) and 'Tổng hợp' (a summary), none named "
+      "'Hồ sơ' nor holding the dossier columns → error naming the sheet wanted, the mapping key and the sheets found",
       error=["ho-so-2025-03.xlsx", "Hồ sơ", "tables.dossiers.sheet", "Sheet1", "Tổng hợp"])
 def _wrong_sheet():
+    return folder({"ho-so-2025-03.xlsx": xlsx_bytes(("Sheet1", [["Ghi chú"], ["Xuất ngày 01/04/2025"]]),
+                                                    ("Tổng hợp", [["Tổng số hồ sơ", 10]]))})
+
+
+@case("workbook-sheet-renamed", "the dossiers are on a sheet 'Sheet1' (not 'Hồ sơ') beside a summary sheet: "
+      "a visible sheet with every required dossier column is the dossier table, all 10 kept",
+      files={"ho-so-2025-03.xlsx": {"read": 10, "kept": 10, "quarantined": 0}})
+def _renamed_sheet():
     return folder({"ho-so-2025-03.xlsx": xlsx_bytes(("Sheet1", base("dossiers").grid()),
                                                     ("Tổng hợp", [["Tổng số hồ sơ", 10]]))})
+
+
+@case("workbook-continuation-sheet", "HS001–HS006 on sheet 'Hồ sơ' and HS007–HS010 on 'Hồ sơ (2)' (how .xls "
+      "exports continue past 65,536 rows): both sheets read, all 10 kept",
+      read={"dossiers": 10}, kept={"dossiers": 10})
+def _continuation_sheet():
+    grid = base("dossiers").grid()
+    return folder({"ho-so-2025-03.xlsx": xlsx_bytes(("Hồ sơ", grid[:7]), ("Hồ sơ (2)", [grid[0], *grid[7:]]))})
 
 
 @case("workbook-sheet-among-others", "an .xlsx with sheets 'Hướng dẫn', 'Hồ sơ' and 'Thống kê': only 'Hồ sơ' "
