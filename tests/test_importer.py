@@ -478,3 +478,39 @@ def test_a_file_that_cannot_be_read_is_one_line(small, mapping, tmp_path, monkey
     assert result.exit_code == 2
     assert result.output.strip() == ("chiso: error: ho-so.csv: cannot be read (Permission denied); check that the "
                                      "file exists, is not open in another program and that you may read it")
+
+
+@pytest.mark.parametrize("value, column, expected", [
+    ("Không hài lòng - anh Tuấn 0912345678 gọi lại", "rating", "Không hài lòng - anh Tuấn … gọi lại"),
+    ("CCCD 001 203 004 567", "rating", "CCCD …"),
+    ("gửi tới hoa.nguyen@example.vn", "topic", "gửi tới …@…"),
+    ("31/02/2024", "received_at", "31/02/2024"),           # 8 digits with slashes: a date, kept
+    ("H27-HS-000000001", "dossier_id", "H27-HS-000000001"),  # identifiers are kept whole
+    ("x" * 70, "rating", "x" * 59 + "…"),
+])
+def test_quarantined_values_do_not_carry_phone_or_id_numbers(value, column, expected):
+    from chiso.importer import redact
+
+    assert redact(value, column) == expected
+
+
+def test_a_shifted_csv_row_shows_none_of_its_misplaced_cells(small, mapping, tmp_path):
+    """Personal columns before the mapped ones and an unquoted comma in the address: the row shifts,
+    the phone number would land under 'Mã đơn vị'. It is quarantined as column_count_mismatch with
+    no record id, unit or value taken from its cells."""
+    write_catalogue(small, tmp_path, mapping)
+    header = DOSSIER_HEADER.split(",")
+    header = [h for h in ("Mã hồ sơ",)] + ["Địa chỉ", "Số điện thoại"] + [h for h in
+              pd.read_csv(__import__("io").StringIO(DOSSIER_HEADER), nrows=0).columns if h != "Mã hồ sơ"]
+    good = _row("A1").split(",", 1)
+    bad = _row("A2").split(",", 1)
+    lines = [",".join(f'"{h}"' for h in header),
+             f"{good[0]},Thôn Đông xã Tam Đa,0912345678,{good[1]}",
+             f"{bad[0]},Số 6 đường Lý Thái Tổ, Bắc Ninh,0987654321,{bad[1]}"]
+    (tmp_path / "ho-so.csv").write_text("\n".join(lines), encoding="utf-8")
+    result = import_export(tmp_path, mapping)
+    assert list(result.dataset.dossiers["dossier_id"]) == ["A1"]
+    row = result.quarantine.iloc[0]
+    assert (row["reason"], row["source_row"], row["record_id"], row["unit_id"], row["value"]) == (
+        "column_count_mismatch", 3, "", "", "")
+    assert "0987654321" not in result.quarantine.to_csv() and "Bắc Ninh" not in result.quarantine.to_csv()

@@ -582,11 +582,18 @@ def _row_kinds(grid: Grid, loc: Located, tmap: TableMap, mapping: Mapping, rows:
     """Empty rows and totals rows (identifier empty, text starting with 'Tổng'…)."""
     key_col = loc.columns.get(_key_of(tmap.table))
     header_keys = {loc.columns[name]: set(cm.keys) for name, cm in tmap.columns.items() if name in loc.columns}
+    header = [_cell_text(c) for c in grid.rows[loc.header_row]]
+    width = max((i + 1 for i, t in enumerate(header) if t), default=0)
     for j in range(n):
         cells = grid.rows[first + j]
         texts = [_cell_text(c) for c in cells]
         if not any(texts):
             rows.reason[j] = "empty_row"
+            continue
+        if not grid.sheet and any(texts[width:]):  # a CSV row with more fields than the header: shifted
+            rows.reason[j] = "column_count_mismatch"
+            rows.detail[j] = (f"{max(i + 1 for i, t in enumerate(texts) if t)} fields for {width} headers: an "
+                              f"unquoted delimiter inside a value has shifted the row")
             continue
         key_text = texts[key_col] if key_col is not None and key_col < len(texts) else ""
         mapped = [(i, header_keys[i]) for i in loc.columns.values() if i < len(texts)]
@@ -778,6 +785,23 @@ def numeric_matches(codes: pd.Series, known: set) -> dict[str, str]:
     return out
 
 
+ID_COLUMNS = frozenset({"dossier_id", "petition_id", "unit_id", "procedure_code", "agency_id", "parent_id"})
+_LONG_NUMBER = re.compile(r"\d(?:[ .\-]?\d){7,}")
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
+MAX_VALUE_CHARS = 60
+
+
+def redact(value: Any, column: str = "") -> str:
+    """A raw value fit for the quarantine: in free text, digit runs of 8 or more (phone, ID numbers)
+    and e-mail addresses are masked and long text is cut, so a citizen's details typed into a
+    mapped cell do not travel on. Identifier columns are kept whole: the analyst needs them."""
+    text = "" if value is None else str(value)
+    if column in ID_COLUMNS or not text:
+        return text
+    text = _EMAIL.sub("…@…", _LONG_NUMBER.sub("…", text))
+    return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS - 1] + "…"
+
+
 # --------------------------------------------------------------------------------------------
 # The import
 
@@ -926,12 +950,16 @@ def _assemble(parts, mapping: Mapping, source: Path, dropped, files, synthetic: 
             acc_rows.append({"table": table, "source_file": part.grid.file, "sheet": part.grid.sheet,
                              "read": n, "kept": int((~bad).sum()), "quarantined": int(bad.sum())})
             if bad.any():
+                shifted = reasons == "column_count_mismatch"  # its cells are misplaced: show none of them
+                part.raw_key[shifted] = ""
+                part.raw_unit[shifted] = ""
                 received = frame["received_at"].iloc[sl] if "received_at" in frame.columns else pd.Series(
                     [pd.NaT] * n, dtype="datetime64[us]")
                 q_parts.append(pd.DataFrame({
                     "table": table, "source_file": part.grid.file, "sheet": part.grid.sheet,
                     "source_row": part.row_numbers[bad], "reason": reasons[bad],
-                    "column": rows.column[sl][bad], "value": rows.value[sl][bad],
+                    "column": rows.column[sl][bad],
+                    "value": [redact(v, c) for v, c in zip(rows.value[sl][bad], rows.column[sl][bad])],
                     "record_id": part.raw_key[bad], "unit_id": part.raw_unit[bad] if table != "units" else part.raw_key[bad],
                     "received_at": received.to_numpy()[bad], "detail": rows.detail[sl][bad],
                 }))

@@ -34,6 +34,7 @@ COLUMNS: dict[str, str] = {
 REASONS: dict[str, tuple[str, str]] = {
     "empty_row": ("Dòng trống", "empty row"),
     "totals_row": ("Dòng tổng cộng", "totals row"),
+    "column_count_mismatch": ("Dòng bị lệch cột (dấu phân cách trong giá trị)", "row shifted (delimiter inside a value)"),
     "repeated_header": ("Dòng tiêu đề lặp lại", "header row repeated"),
     "missing_required": ("Thiếu giá trị bắt buộc", "missing required value"),
     "unparseable_date": ("Ngày không đọc được", "unparseable date"),

@@ -535,8 +535,8 @@ def _stray_quote_large():
 
 
 @case("csv-unquoted-comma", "HS006's fee written 20,000 without quotes in a comma CSV (line 7): the row gains a "
-      "cell and every later column shifts; 'Thanh toán trực tuyến' reads '000' → unknown_value, not kept",
-      kept={"dossiers": 9}, quarantine={"unknown_value": 1}, source_rows={"unknown_value": [7]})
+      "cell and every later column shifts → column_count_mismatch (its misplaced cells not shown), not kept",
+      kept={"dossiers": 9}, quarantine={"column_count_mismatch": 1}, source_rows={"column_count_mismatch": [7]})
 def _unquoted_comma():
     text = csv_text(base("dossiers").grid())
     assert text.count(",20.000,") == 2  # HS006 (line 7) and HS007
