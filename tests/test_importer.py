@@ -7,6 +7,7 @@ corpus (tests/corpus) covers the catalogue of bad files case by case.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -84,10 +85,13 @@ def test_cp1258_text_decodes_to_the_same_vietnamese_as_utf8(mapping):
 
 def test_personal_headers_are_recognised():
     for header in ("Họ tên người nộp", "HỌ VÀ TÊN", "Số CCCD/CMND", "Số điện thoại", "Địa chỉ thường trú",
-                   "Email", "Ngày sinh", "Số định danh cá nhân"):
+                   "Email", "Ngày sinh", "Số định danh cá nhân", "Số ĐT", "Di động", "E-mail", "Nơi cư trú",
+                   "Hộ khẩu thường trú", "Quê quán", "Năm sinh", "Người nộp hồ sơ", "Chủ hồ sơ", "Số CMTND",
+                   "Số giấy tờ tùy thân", "Dien thoai", "Dia chi", "Mobile", "Mã định danh cá nhân"):
         assert is_personal(header), header
     for header in ("Mã hồ sơ", "Tên thủ tục", "Tên đơn vị", "Kho dữ liệu cá nhân", "Mã định danh cơ quan",
-                   "Ngày tiếp nhận", "Đối tượng là công dân"):
+                   "Ngày tiếp nhận", "Đối tượng là công dân", "Hình thức nộp", "Khai thác CSDL dân cư",
+                   "Thanh toán trực tuyến", "Có PAKN"):
         assert not is_personal(header), header
 
 
@@ -514,3 +518,69 @@ def test_a_shifted_csv_row_shows_none_of_its_misplaced_cells(small, mapping, tmp
     assert (row["reason"], row["source_row"], row["record_id"], row["unit_id"], row["value"]) == (
         "column_count_mismatch", 3, "", "", "")
     assert "0987654321" not in result.quarantine.to_csv() and "Bắc Ninh" not in result.quarantine.to_csv()
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda raw: raw.update(numbers=".,"), "key numbers: expected a mapping such as {thousands"),
+    (lambda raw: raw.update(booleans=["Có", "Không"]), "key booleans: expected a mapping such as"),
+    (lambda raw: raw.update(totals_markers="Tổng cộng"), "key totals_markers: expected a list of quoted strings"),
+    (lambda raw: raw.update(personal="Họ tên"), "key personal: expected a list of quoted strings"),
+    (lambda raw: raw["tables"]["dossiers"].update(duplicates="newest"), "tables.dossiers.duplicates: expected one of"),
+])
+def test_malformed_mapping_blocks_are_named(edit, message):
+    import yaml
+
+    raw = yaml.safe_load(MAPPING_FILE.read_text(encoding="utf-8"))
+    edit(raw)
+    with pytest.raises(MappingError, match=re.escape(message)):
+        parse_mapping(raw, "m.yaml")
+
+
+def test_mapping_personal_list_also_guards_contract_columns():
+    import yaml
+
+    raw = yaml.safe_load(MAPPING_FILE.read_text(encoding="utf-8"))
+    raw["personal"] = ["Ghi chú người dân"]
+    raw["tables"]["dossiers"]["columns"]["rating"] = "Ghi chú người dân"
+    with pytest.raises(MappingError, match="header 'Ghi chú người dân' holds personal data"):
+        parse_mapping(raw, "m.yaml")
+
+
+def test_unquoted_true_false_keys_still_count(tmp_path):
+    text = MAPPING_FILE.read_text(encoding="utf-8").replace('  "true": ["Có"', '  true: ["Đúng vậy", "Có"')
+    assert "  true: [" in text
+    (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
+    assert "đúng vậy" in load_mapping(tmp_path / "m.yaml").true_values
+
+
+def test_yaml_syntax_error_is_one_line(tmp_path):
+    (tmp_path / "m.yaml").write_text('name: "x"\ntables: [unclosed\n', encoding="utf-8")
+    with pytest.raises(MappingError) as info:
+        load_mapping(tmp_path / "m.yaml")
+    assert "\n" not in str(info.value) and "is not valid YAML at line 3" in str(info.value)
+
+
+@pytest.mark.parametrize("text, expected", [("15,000", None), ("1e999", float("inf")), ("2,5", 2.5)])
+def test_ambiguous_or_infinite_numbers(mapping, text, expected):
+    assert _number_from_text(text, mapping) == expected
+
+
+def test_implausible_counts_and_infinite_fees_are_quarantined(small, mapping, tmp_path):
+    write_catalogue(small, tmp_path, mapping)
+    lines = [DOSSIER_HEADER, _row("A1", fee="1e999"), _row("A2"), _row("A3", fee="15,000")]
+    lines[2] = lines[2].replace("Đang xử lý,,,,", "Đang xử lý,99999999999999999999,,,")
+    (tmp_path / "ho-so.csv").write_text("\n".join(lines), encoding="utf-8")
+    result = import_export(tmp_path, mapping)
+    got = result.quarantine.sort_values("source_row")[["source_row", "reason", "column"]].values.tolist()
+    assert got == [[2, "unparseable_number", "fee_amount"], [3, "unparseable_number", "supplement_count"],
+                   [4, "unparseable_number", "fee_amount"]]
+
+
+def test_out_that_is_a_file_is_one_line(small, mapping, tmp_path):
+    folder = tmp_path / "export"
+    export_dataset(small, folder, mapping, dossier_format="csv")
+    (tmp_path / "taken").write_text("x", encoding="utf-8")
+    result = runner.invoke(app, ["import", "--source", str(folder), "--mapping", str(MAPPING_FILE),
+                                 "--out", str(tmp_path / "taken")])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"chiso: error: --out '{tmp_path / 'taken'}' is a file; give a folder (it is created if missing)"

@@ -37,6 +37,7 @@ EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!
                           "#SPILL!", "#CALC!", UNCALCULATED})
 _UNCACHED_FORMULA = re.compile(rb"(</f>|<f[^>]*/>)\s*(<v\s*/>|<v>\s*</v>|</c>)")
 HEADER_SEARCH_ROWS = 40
+MAX_COUNT = 1_000_000  # a count column (supplement requests) above this is a typing slip, not a count
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 SYNTHETIC_MARK = "dữ liệu mô phỏng"
@@ -397,6 +398,8 @@ def _number_from_text(text: str, mapping: Mapping) -> float | None:
     th, dec = re.escape(mapping.thousands), re.escape(mapping.decimal)
     if re.fullmatch(rf"[-+]?\d{{1,3}}({th}\d{{3}})+({dec}\d+)?", t):
         t = t.replace(mapping.thousands, "").replace(mapping.decimal, ".")
+    elif re.fullmatch(rf"[-+]?\d{{1,3}}{dec}\d{{3}}", t):
+        return None  # "15,000": 15 with a decimal mark or 15000 from another locale? Ask, do not guess.
     elif re.fullmatch(rf"[-+]?\d+{dec}\d+", t):
         t = t.replace(mapping.decimal, ".")
     elif not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", t):
@@ -547,9 +550,12 @@ def _parse_column(col, cm, raw: list[Any], texts: list[str], rows: _Rows, mappin
                     bad[i] = True
                 else:
                     parsed[i] = number
+        bad |= np.isinf(parsed)  # "1e999"
         if col.type == "int":
-            bad |= ~np.isnan(parsed) & (np.nan_to_num(parsed) % 1 != 0)
-        rows.flag(bad, "unparseable_number", name, text_arr, f"'{name}' is not a number")
+            whole = np.nan_to_num(parsed, posinf=0.5, neginf=0.5)
+            bad |= ~np.isnan(parsed) & ((whole % 1 != 0) | (np.abs(whole) > MAX_COUNT))
+        rows.flag(bad, "unparseable_number", name, text_arr, f"'{name}' is not a number (or not a plausible one)")
+        parsed[bad] = np.nan
         if col.minimum is not None:
             rows.flag(parsed < col.minimum, "negative_number", name, text_arr, f"'{name}' is below {col.minimum:g}")
         out = pd.Series(parsed, dtype="float64")
@@ -1009,6 +1015,12 @@ def _empty_dtype(kind: str) -> str:
 def write_import(result: ImportResult, out: str | Path) -> Path:
     """Write the clean tables, the quarantine (Parquet + CSV for Excel) and the import report."""
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ImportFailure(f"--out '{out}' is a file; give a folder (it is created if missing)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImportFailure(f"--out '{out}' cannot be created ({exc.strerror or exc}); choose another folder") from None
     write_dataset(result.dataset, out)
     result.quarantine.to_parquet(out / q.QUARANTINE_FILE, index=False)
     readable = result.quarantine.copy()  # for Excel users: the reason in Vietnamese beside its code

@@ -24,6 +24,9 @@ PERSONAL_PATTERNS = (
     r"c[aă]n c[uư][oớ]c", r"ch[uứ]ng minh", r"s[oố] đ[iị]nh danh", r"đ[iị]nh danh c[aá] nh[aâ]n", r"h[oộ] chi[eế]u", r"đi[eệ]n tho[aạ]i", r"sđt",
     r"\bsdt\b", r"đ[iị]a ch[iỉ]", r"\bemail\b", r"th[uư] đi[eệ]n t[uử]", r"ng[aà]y sinh", r"n[oơ]i [oở]",
     r"applicant name", r"citizen name", r"phone", r"address", r"national id", r"passport",
+    r"s[oố] đt\b", r"di đ[oộ]ng", r"\be-?mail\b", r"c[uư] tr[uú]", r"th[uư][oờ]ng tr[uú]", r"h[oộ] kh[aẩ]u",
+    r"qu[eê] qu[aá]n", r"n[aă]m sinh", r"ng[uư][oờ]i n[oộ]p", r"ch[uủ] h[oồ] s[oơ]", r"cmtnd", r"t[uù]y th[aâ]n",
+    r"m[aã] đ[iị]nh danh (c[aá] nh[aâ]n|c[oô]ng d[aâ]n)", r"dien thoai", r"dia chi", r"\bmobile\b",
 )
 _PERSONAL_RE = re.compile("|".join(PERSONAL_PATTERNS))
 
@@ -145,7 +148,7 @@ def _column(source: str, table: str, name: str, spec: Any) -> ColumnMap:
                      spec.get("blank"))
 
 
-def _table(source: str, table: str, spec: Any) -> TableMap:
+def _table(source: str, table: str, spec: Any, personal: frozenset[str] = frozenset()) -> TableMap:
     where = f"mapping '{source}', key tables.{table}"
     if not isinstance(spec, dict):
         raise MappingError(f"{where}: expected a mapping with files, sheet and columns")
@@ -184,7 +187,7 @@ def _table(source: str, table: str, spec: Any) -> TableMap:
         raise MappingError(f"{where}.internal: expected a mapping of internal name → source header")
     for name, col_map in columns.items():
         for header in col_map.headers:
-            if is_personal(header):
+            if is_personal(header) or text_key(header) in personal:
                 raise MappingError(
                     f"{where}.columns.{name}: header '{header}' holds personal data and cannot feed a contract "
                     f"column; map it under tables.{table}.internal if the office needs it")
@@ -209,15 +212,30 @@ def parse_mapping(raw: Any, source: str = "<mapping>", path: Path | None = None)
     bad = sorted(set(tables_spec) - set(TABLES))
     if bad:
         raise MappingError(f"mapping '{source}', key tables: unknown table(s) {bad}; allowed: {list(TABLES)}")
+    if raw.get("personal") is not None and (not isinstance(raw["personal"], list)
+                                             or not all(isinstance(v, str) for v in raw["personal"])):
+        raise MappingError(f"mapping '{source}', key personal: expected a list of quoted strings, got {raw['personal']!r}")
+    personal = frozenset(text_key(p) for p in raw.get("personal") or [])
     tables = {}
     for table in TABLES:
         if table not in tables_spec:
             if table == "petitions":
                 continue
             raise MappingError(f"mapping '{source}': key tables.{table} is missing")
-        tables[table] = _table(source, table, tables_spec[table])
+        tables[table] = _table(source, table, tables_spec[table], personal)
     booleans = raw.get("booleans") or {}
     numbers = raw.get("numbers") or {}
+    for key, value in (("booleans", booleans), ("numbers", numbers)):
+        if not isinstance(value, dict):
+            raise MappingError(f"mapping '{source}', key {key}: expected a mapping such as "
+                               + ('{"true": ["Có"], "false": ["Không"]}' if key == "booleans" else
+                                  '{thousands: ".", decimal: ","}') + f", got {value!r}")
+    # an unquoted `true:` / `false:` key is a YAML boolean: accept it as the word it was meant to be
+    booleans = {(str(k).lower() if isinstance(k, bool) else k): v for k, v in booleans.items()}
+    for key in ("totals_markers", "personal"):
+        if key in raw and raw[key] is not None and (not isinstance(raw[key], list)
+                                                   or not all(isinstance(v, str) for v in raw[key])):
+            raise MappingError(f"mapping '{source}', key {key}: expected a list of quoted strings, got {raw[key]!r}")
     blank = booleans.get("blank", "false")
     kw: dict[str, Any] = dict(
         true_values=frozenset(text_key(v) for v in booleans.get("true", ["Có", "x", "1", "TRUE"])),
@@ -253,6 +271,11 @@ def load_mapping(path: str | Path) -> Mapping:
         raise MappingError(f"mapping file '{path}' does not exist (see parameters/mappings/)")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise MappingError(f"mapping file '{path}' is not valid UTF-8 YAML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise MappingError(f"mapping file '{path}' is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise MappingError(f"mapping file '{path}' is not valid YAML{where}: {problem}") from None
     return parse_mapping(raw, str(path), path)
