@@ -584,3 +584,24 @@ def test_out_that_is_a_file_is_one_line(small, mapping, tmp_path):
                                  "--out", str(tmp_path / "taken")])
     assert result.exit_code == 2
     assert result.output.strip() == f"chiso: error: --out '{tmp_path / 'taken'}' is a file; give a folder (it is created if missing)"
+
+
+def test_a_properly_quoted_multi_line_note_is_not_a_runaway_quote(small, mapping, tmp_path):
+    """Excel quotes a cell with line breaks; lines with commas inside it are text, not records."""
+    write_catalogue(small, tmp_path, mapping)
+    note = '"Đã nhận đủ giấy tờ, chờ bổ sung\nLần 1: thiếu bản sao, đã báo\nLần 2: đủ, chuyển xử lý"'
+    lines = [DOSSIER_HEADER + ",Ghi chú", _row("A1") + "," + note, _row("A2") + ",", _row("A3") + ",không"]
+    (tmp_path / "ho-so.csv").write_text("\n".join(lines), encoding="utf-8")
+    result = import_export(tmp_path, mapping)
+    assert list(result.dataset.dossiers["dossier_id"]) == ["A1", "A2", "A3"]
+    assert result.quarantine.empty
+
+
+def test_a_mapped_header_that_appears_twice_is_named(small, mapping, tmp_path):
+    write_catalogue(small, tmp_path, mapping)
+    lines = [DOSSIER_HEADER + ",Ngày tiếp nhận", _row("A1") + ",03/06/2024"]
+    (tmp_path / "ho-so.csv").write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(ImportFailure) as info:
+        import_export(tmp_path, mapping)
+    assert str(info.value) == ("ho-so.csv: the header 'Ngày tiếp nhận' (mapping key tables.dossiers.columns.received_at) "
+                               "appears in columns E, X; rename or remove one")

@@ -20,6 +20,7 @@ import io
 import json
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,7 @@ def _csv_rows(text: str, delimiter: str, name: str = "", strict: bool = True) ->
     pick the delimiter: stops there quietly)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, numbers, line = [], [], 0
+    suspects: list[tuple[int, int, int]] = []  # (record, field, line) of cells spanning record-like lines
     while True:
         try:
             record = next(reader)
@@ -153,14 +155,22 @@ def _csv_rows(text: str, delimiter: str, name: str = "", strict: bool = True) ->
             if "\n" in cell or "\r" in cell:
                 inner = cell.splitlines()[1:]
                 if len(inner) >= 2 and sum(1 for part in inner if delimiter in part) >= 2:
-                    if not strict:
-                        return rows, numbers
-                    raise ImportFailure(
-                        f"{name}: a quote (\") opened in field {column + 1} on line {line + 1} is never closed, "
-                        f"so the lines after it would be read as one cell; remove the quote or close it")
+                    suspects.append((len(rows), column, line + 1))
+                    break
         rows.append([unicodedata.normalize("NFC", c).strip() for c in record])
         numbers.append(line + 1)
         line = reader.line_num
+    # A cell spanning lines that look like records is a quote never closed, unless its record has
+    # the usual number of fields (a multi-line note that Excel quoted properly).
+    lengths = Counter(len(r) for r in rows if len(r) > 1)
+    usual = lengths.most_common(1)[0][0] if lengths else 0
+    for index, column, start in suspects:
+        if len(rows[index]) != usual:
+            if not strict:
+                return rows[:index], numbers[:index]
+            raise ImportFailure(
+                f"{name}: a quote (\") opened in field {column + 1} on line {start} is never closed, "
+                f"so the lines after it would be read as one cell; remove the quote or close it")
     return rows, numbers
 
 
@@ -314,6 +324,16 @@ def _best_header(rows: list[list[Any]], wanted: dict[str, tuple[str, ...]]) -> t
     return best
 
 
+def _column_name(index: int) -> str:
+    """Excel's letters for a 0-based column index (0 → A, 26 → AA)."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
 @dataclass
 class Located:
     """Where the mapped columns of one grid are."""
@@ -351,6 +371,11 @@ def locate_columns(grid: Grid, tmap: TableMap, mapping: Mapping) -> Located:
         for key in cm.keys:  # a label in the header row itself wins over one inherited from above
             if key in row_labels:
                 index = row_labels.index(key)
+                twice = [i for i, lab in enumerate(row_labels) if lab == key]
+                if len(twice) > 1:
+                    raise ImportFailure(
+                        f"{where}: the header '{cm.headers[0]}' (mapping key tables.{tmap.table}.columns.{name}) "
+                        f"appears in columns {', '.join(_column_name(i) for i in twice)}; rename or remove one")
                 break
             if key in labels:
                 index = labels.index(key)
