@@ -497,3 +497,16 @@ def test_sample_portal_script_end_to_end(demo_dir, tmp_path):
     inherited = set(t.loc[t["cause"] == "inherited_indicator", "indicator"])
     assert len(inherited) == 1  # one province-scope indicator shifted, at the province itself too
     assert inherited <= set(t.loc[(t["unit_id"] == "H27") & (t["cause"] == "unexplained"), "indicator"])
+
+
+def test_portal_counts_saved_with_semicolons_are_read(tmp_path):
+    """Vietnamese-locale Excel saves CSV with ';': the same counts must come out."""
+    from chiso.methodology import load_methodology
+    from chiso.reconcile import read_portal_counts
+
+    meth = load_methodology(None)
+    rows = ["unit_id;period;indicator;numerator;denominator", "C1;2024-06;DOSSIER_SYNC;7;10"]
+    (tmp_path / "p.csv").write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8"))
+    counts = read_portal_counts(tmp_path / "p.csv", meth)
+    assert counts[["unit_id", "indicator", "numerator", "denominator"]].values.tolist() == [
+        ["C1", "DOSSIER_SYNC", 7.0, 10.0]]

@@ -14,7 +14,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .counts import NEVER, US_PER_DAY, _day, _end_of_day
+from .counts import NEVER, _day, _end_of_day
 from .explain import Explainer
 from .periods import month
 

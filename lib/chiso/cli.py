@@ -19,7 +19,7 @@ from .importer import ImportFailure
 from .mapping import MappingError
 from .methodology import MethodologyError, load_methodology
 from .periods import PeriodError, parse_period
-from .scoring import CountsError, check_counts, score, score_counts
+from .scoring import CountsError, read_counts_csv, score, score_counts
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="chiso: Vietnam's service-to-citizens index (Decision 766/QĐ-TTg) per unit and period.")
@@ -171,14 +171,7 @@ def score_counts_cmd(
 ) -> None:
     """Score counts copied from the portal (or any source)."""
     meth = load_methodology(methodology)
-    if not counts_file.exists():
-        raise UserError(f"counts file '{counts_file}' does not exist")
-    try:
-        raw = pd.read_csv(counts_file, dtype={"unit_id": "str", "period": "str", "indicator": "str"},
-                          encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise UserError(f"counts file '{counts_file}' is not a readable UTF-8 CSV: {exc}") from None
-    counts = check_counts(raw, meth, source=str(counts_file))
+    counts = read_counts_csv(counts_file, meth)
     table = score_counts(counts, meth).drop(columns=["points_display", "empty", "target"])
     if output is None:
         typer.echo(_show(table))

@@ -58,7 +58,7 @@ from .counts import RULE_NOUNS, US_PER_HOUR, PeriodCounter, Prepared, RULES, cou
 from .methodology import Methodology, load_methodology
 from .narrative import fmt_number, fmt_points
 from .periods import Period, parse_period
-from .scoring import COUNTS_REQUIRED, CountsError, check_counts, score_counts
+from .scoring import COUNTS_REQUIRED, CountsError, check_counts, read_counts_csv, score_counts
 
 UNSYNCED_TOLERANCE_ABS = 1.0
 UNSYNCED_TOLERANCE_REL = 0.01
@@ -92,15 +92,9 @@ def cause_label(code: str, lang: str = "vi") -> str:
 
 # ------------------------------------------------------------------------------- portal file
 def read_portal_counts(path: str | Path, meth: Methodology) -> pd.DataFrame:
-    """Read and validate a portal counts CSV (UTF-8, with or without BOM); errors name the file."""
-    path = Path(path)
-    if not path.exists():
-        raise CountsError(f"portal counts file '{path}' does not exist")
-    try:
-        raw = pd.read_csv(path, dtype={"unit_id": "str", "period": "str", "indicator": "str"}, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise CountsError(f"portal counts file '{path}' is not a readable UTF-8 CSV: {exc}") from None
-    return check_counts(raw, meth, source=str(path))
+    """Read and validate a portal counts CSV (UTF-8 with or without BOM; comma, semicolon or tab);
+    errors name the file."""
+    return read_counts_csv(path, meth, "portal counts file")
 
 
 def period_mismatch(counts: pd.DataFrame, period: Period | str) -> tuple[int, str] | None:

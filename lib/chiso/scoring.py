@@ -163,6 +163,24 @@ def score(ds: Dataset, period: Period | str | Iterable, meth: Methodology | None
 COUNTS_REQUIRED = ["unit_id", "period", "indicator", "numerator", "denominator"]
 
 
+def read_counts_csv(path, meth: Methodology, what: str = "counts file") -> pd.DataFrame:
+    """Read and check a counts CSV (unit_id, period, indicator, numerator, denominator) as people
+    save it: UTF-8 with or without BOM, comma, semicolon (Vietnamese-locale Excel) or tab."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        raise CountsError(f"{what} '{path}' does not exist")
+    try:
+        first = path.read_text(encoding="utf-8-sig").split("\n", 1)[0]
+        sep = max((",", ";", "\t"), key=first.count)
+        raw = pd.read_csv(path, dtype={"unit_id": "str", "period": "str", "indicator": "str"},
+                          encoding="utf-8-sig", sep=sep)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise CountsError(f"{what} '{path}' is not a readable UTF-8 CSV: {exc}") from None
+    return check_counts(raw, meth, source=str(path))
+
+
 def check_counts(counts: pd.DataFrame, meth: Methodology, source: str = "counts") -> pd.DataFrame:
     """Validate hand-entered counts; errors name the file line (header = line 1)."""
     missing = [c for c in COUNTS_REQUIRED if c not in counts.columns]
