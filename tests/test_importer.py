@@ -10,7 +10,6 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +23,7 @@ from chiso.contract import SCHEMA, load_dataset
 from chiso.demo import generate
 from chiso.export import encode_cp1258, export_dataset, source_frame
 from chiso.importer import ImportFailure, _number_from_text, decode_text, import_export, write_import
-from chiso.mapping import MappingError, is_personal, load_mapping, parse_mapping, text_key
+from chiso.mapping import MappingError, is_personal, load_mapping, parse_mapping
 from chiso.methodology import REPO_ROOT, load_methodology
 from chiso.scoring import score
 
@@ -104,9 +103,9 @@ def test_mapping_may_not_feed_a_contract_column_from_personal_data():
 
 
 def test_mapping_names_an_unmapped_required_column():
-    spec = load_mapping(MAPPING_FILE)
-    raw = json.loads(json.dumps({"tables": {}}))
     import yaml
+
+    spec = load_mapping(MAPPING_FILE)
     raw = yaml.safe_load(MAPPING_FILE.read_text(encoding="utf-8"))
     del raw["tables"]["dossiers"]["columns"]["received_at"]
     with pytest.raises(MappingError, match=r"key tables.dossiers: contract column 'received_at' is neither mapped"):
