@@ -604,3 +604,20 @@ def test_a_mapped_header_that_appears_twice_is_named(small, mapping, tmp_path):
         import_export(tmp_path, mapping)
     assert str(info.value) == ("ho-so.csv: the header 'Ngày tiếp nhận' (mapping key tables.dossiers.columns.received_at) "
                                "appears in columns E, X; rename or remove one")
+
+
+def test_a_mostly_utf8_file_names_the_line_of_its_first_bad_byte(mapping):
+    data = "Mã hồ sơ,Mã đơn vị\nA1,C1\n".encode("utf-8") + b"A2,\x81\x8d\n"  # 0x81, 0x8D: not cp1258 either
+    with pytest.raises(ImportFailure, match=r"the first byte that is not UTF-8 is on line 3"):
+        decode_text(data, "x.csv", mapping.encodings)
+
+
+def test_an_archive_as_source_says_extract_it(mapping, tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "xuat.zip", "w") as zf:
+        zf.writestr("ho-so.csv", "x")
+    with pytest.raises(ImportFailure, match=r"is an archive: extract it and give the folder as --source"):
+        import_export(tmp_path / "xuat.zip", mapping)
+    with pytest.raises(ImportFailure, match=r"the folder holds archives \(.zip\): extract them first"):
+        import_export(tmp_path, mapping)

@@ -130,8 +130,14 @@ def decode_text(data: bytes, file: str, encodings: tuple[str, ...]) -> tuple[str
         except UnicodeDecodeError:
             continue
         return unicodedata.normalize("NFC", text), enc
-    raise ImportFailure(f"{file}: is not text in any of the encodings tried ({', '.join(encodings)}); add its "
-                        f"encoding under `encodings:` in the mapping or re-save it as 'CSV UTF-8'")
+    try:
+        data.decode("utf-8")
+        where = ""
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        where = f" (the first byte that is not UTF-8 is on line {line})"
+    raise ImportFailure(f"{file}: is not text in any of the encodings tried ({', '.join(encodings)}){where}; add "
+                        f"its encoding under `encodings:` in the mapping or re-save it as 'CSV UTF-8'")
 
 
 def _csv_rows(text: str, delimiter: str, name: str = "", strict: bool = True) -> tuple[list[list[str]], list[int]]:
@@ -906,6 +912,8 @@ def import_export(source: str | Path, mapping: Mapping) -> ImportResult:
     source = Path(source)
     if not source.exists():
         raise ImportFailure(f"source '{source}' does not exist")
+    if source.is_file() and source.suffix.lower() in (".zip", ".rar", ".7z"):
+        raise ImportFailure(f"source '{source}' is an archive: extract it and give the folder as --source")
     base = source if source.is_dir() else source.parent
     cache: dict = {}
     parts: dict[str, list[_Part]] = {}
@@ -919,8 +927,10 @@ def import_export(source: str | Path, mapping: Mapping) -> ImportResult:
             continue
         paths = find_files(source, tmap)
         if not paths and not tmap.optional:
+            archives = source.is_dir() and any(p.suffix.lower() in (".zip", ".rar", ".7z") for p in source.rglob("*"))
             raise ImportFailure(f"no file for table '{table}' in '{source}': expected names matching "
-                                f"{list(tmap.files)} (mapping key tables.{table}.files)")
+                                f"{list(tmap.files)} (mapping key tables.{table}.files)"
+                                + ("; the folder holds archives (.zip): extract them first" if archives else ""))
         parts[table] = []
         for path in paths:
             name = str(path.relative_to(base))
