@@ -621,3 +621,23 @@ def test_an_archive_as_source_says_extract_it(mapping, tmp_path):
         import_export(tmp_path / "xuat.zip", mapping)
     with pytest.raises(ImportFailure, match=r"the folder holds archives \(.zip\): extract them first"):
         import_export(tmp_path, mapping)
+
+
+def test_everyday_variants_are_read(small, mapping, tmp_path):
+    """A lower-case unit code, a channel written as its number, Vietnamese clock times (SA = morning,
+    CH = afternoon), dotted dates and Excel's text apostrophe are all kept, with the right values."""
+    write_catalogue(small, tmp_path, mapping)
+    lines = [DOSSIER_HEADER,
+             _row("A1", unit="c1", channel="2", received="03/06/2024 8:05 SA"),
+             _row("A2", received="03/06/2024 2:30 CH", due="10.06.2024"),
+             _row("A3", received="'04/06/2024 09:00")]
+    (tmp_path / "ho-so.csv").write_text("\n".join(lines), encoding="utf-8")
+    result = import_export(tmp_path, mapping)
+    assert result.quarantine.empty, result.quarantine.to_dict("records")
+    d = result.dataset.dossiers.set_index("dossier_id")
+    assert (d.loc["A1", "unit_id"], d.loc["A1", "channel"]) == ("C1", 2)
+    assert d.loc["A1", "received_at"] == pd.Timestamp("2024-06-03 08:05")
+    assert d.loc["A2", "received_at"] == pd.Timestamp("2024-06-03 14:30")
+    assert d.loc["A2", "due_at"] == pd.Timestamp("2024-06-10 23:59:59")
+    assert d.loc["A3", "received_at"] == pd.Timestamp("2024-06-04 09:00")
+    assert result.matched_codes == {"c1": "C1"}

@@ -317,7 +317,7 @@ def import_cmd(
         typer.echo(_show(by_reason[["table", "reason", "rows", "label"]]))
     if result.matched_codes:
         shown = ", ".join(f"{a} → {b}" for a, b in list(result.matched_codes.items())[:3])
-        typer.echo(f"\n{len(result.matched_codes)} procedure code(s) read as numbers matched to the catalogue: {shown}")
+        typer.echo(f"\n{len(result.matched_codes)} code(s) matched to the catalogue ignoring case or as numbers: {shown}")
     personal = sorted({d["header"] for d in result.dropped_columns if d["why"] == "personal"})
     if personal:
         typer.echo(f"\npersonal-data columns dropped: {', '.join(personal)}")

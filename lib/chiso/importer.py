@@ -42,6 +42,7 @@ MAX_COUNT = 1_000_000  # a count column (supplement requests) above this is a ty
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 SYNTHETIC_MARK = "dữ liệu mô phỏng"
+_AM_PM = re.compile(r"\s*\b(SA|CH)$", re.IGNORECASE)  # Vietnamese clocks: sáng (AM), chiều (PM)
 _CURRENCY = re.compile(r"\s*(vnđ|vnd|đồng|đ)\.?$", re.IGNORECASE)
 
 
@@ -71,7 +72,7 @@ class ImportResult:
     dropped_columns: list[dict]   # header, file, sheet, why (personal | not mapped)
     internal: dict[str, pd.DataFrame] = field(default_factory=dict)
     files: list[dict] = field(default_factory=list)
-    matched_codes: dict[str, str] = field(default_factory=dict)  # procedure code as read → catalogue code
+    matched_codes: dict[str, str] = field(default_factory=dict)  # unit/procedure code as read → catalogue code
 
     def by_reason(self) -> pd.DataFrame:
         """Rows quarantined per table and reason."""
@@ -97,7 +98,8 @@ def _cell_text(value: Any) -> str:
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    return unicodedata.normalize("NFC", str(value)).translate(INVISIBLE).strip()
+    text = unicodedata.normalize("NFC", str(value)).translate(INVISIBLE).strip()
+    return text[1:] if text.startswith("'") else text  # Excel's "store as text" apostrophe
 
 
 def decode_text(data: bytes, file: str, encodings: tuple[str, ...]) -> tuple[str, str]:
@@ -469,7 +471,8 @@ def _parse_dates(raw: list[Any], texts: list[str], mapping: Mapping, date_only_t
             pending[i] = True
     idx = np.flatnonzero(pending)
     if len(idx):
-        values = pd.Series([texts[i] for i in idx], dtype="str")
+        values = pd.Series([_AM_PM.sub(lambda m: " AM" if m.group(1).upper() == "SA" else " PM", texts[i])
+                            for i in idx], dtype="str")
         parsed = pd.Series(np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[us]"))
         for fmt in mapping.date_formats:
             todo = parsed.isna().to_numpy()
@@ -785,11 +788,15 @@ def _references(table: str, frame: pd.DataFrame, rows: _Rows, known: dict[str, s
                   "the parent chain never reaches the province (a cycle)")
         return
     if table in ("dossiers", "petitions"):
+        matched = code_matches(frame["unit_id"][rows.ok], known["units"])
+        if matched:
+            frame["unit_id"] = frame["unit_id"].replace(matched)
+            known.setdefault("matched_codes", {}).update(matched)
         unit = frame["unit_id"]
         rows.flag(~unit.isin(known["units"]).to_numpy(), "unknown_unit", "unit_id",
                   unit.astype("str").to_numpy(dtype=object), "unit code not in the unit list")
     if table == "dossiers":
-        matched = numeric_matches(frame["procedure_code"][rows.ok], known["procedures"])
+        matched = code_matches(frame["procedure_code"][rows.ok], known["procedures"])
         if matched:
             frame["procedure_code"] = frame["procedure_code"].replace(matched)
             known.setdefault("matched_codes", {}).update(matched)
@@ -802,23 +809,23 @@ def _references(table: str, frame: pd.DataFrame, rows: _Rows, known: dict[str, s
                   agency.astype("str").to_numpy(dtype=object), "agency code not in the unit list")
 
 
-def _as_number(code: str) -> float | None:
-    return float(code) if re.fullmatch(r"\d+\.\d+", code) else None
+def _code_key(code: str):
+    """How codes are compared when an exact match fails: as numbers when they look like decimals
+    ('1.001190' that Excel kept as 1.00119), else ignoring case ('h27.36' for 'H27.36')."""
+    code = str(code).strip()
+    return float(code) if re.fullmatch(r"\d+\.\d+", code) else code.casefold()
 
 
-def numeric_matches(codes: pd.Series, known: set) -> dict[str, str]:
-    """Codes that equal exactly one known code as numbers: national procedure codes such as
-    '1.001190' look like decimals, and an Excel cell holding one as a number keeps '1.00119'."""
-    by_number: dict[float, list[str]] = {}
+def code_matches(codes: pd.Series, known: set) -> dict[str, str]:
+    """Codes not among `known` that equal exactly one known code by `_code_key`."""
+    by_key: dict[Any, list[str]] = {}
     for k in known:
-        number = _as_number(str(k))
-        if number is not None:
-            by_number.setdefault(number, []).append(str(k))
+        by_key.setdefault(_code_key(k), []).append(str(k))
     out = {}
     for code in codes[~codes.isin(known) & codes.notna()].unique():
-        number = _as_number(str(code))
-        if number is not None and len(by_number.get(number, [])) == 1:
-            out[str(code)] = by_number[number][0]
+        found = by_key.get(_code_key(code), [])
+        if len(found) == 1:
+            out[str(code)] = found[0]
     return out
 
 

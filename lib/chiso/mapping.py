@@ -30,7 +30,8 @@ PERSONAL_PATTERNS = (
 )
 _PERSONAL_RE = re.compile("|".join(PERSONAL_PATTERNS))
 
-DEFAULT_DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+DEFAULT_DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y %I:%M %p",
+                        "%d.%m.%Y %H:%M:%S", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 TOP_KEYS = {"name", "description", "encodings", "delimiters", "date_formats", "numbers", "booleans",
             "totals_markers", "personal", "tables"}
 TABLE_KEYS = {"files", "sheet", "optional", "columns", "defaults", "internal", "duplicates"}
