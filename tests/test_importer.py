@@ -641,3 +641,24 @@ def test_everyday_variants_are_read(small, mapping, tmp_path):
     assert d.loc["A2", "due_at"] == pd.Timestamp("2024-06-10 23:59:59")
     assert d.loc["A3", "received_at"] == pd.Timestamp("2024-06-04 09:00")
     assert result.matched_codes == {"c1": "C1"}
+
+
+def test_a_unit_code_merged_over_its_dossiers_applies_to_each(small, mapping, tmp_path):
+    import openpyxl
+
+    write_catalogue(small, tmp_path, mapping)
+    frame = source_frame(small, "dossiers", mapping)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Hồ sơ"
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        ws.append(list(row))
+    col = list(frame.columns).index("Mã đơn vị") + 1
+    for r in (3, 4):  # rows of d2, d3 (C2, H1 in `small`): make them C1's, merged under d1's cell
+        ws.cell(r, col).value = None
+    ws.merge_cells(start_row=2, start_column=col, end_row=4, end_column=col)
+    wb.save(tmp_path / "ho-so.xlsx")
+    result = import_export(tmp_path, mapping)
+    assert result.quarantine.empty
+    assert result.dataset.dossiers.sort_values("dossier_id")["unit_id"].tolist() == ["C1", "C1", "C1", "C1"]

@@ -204,6 +204,19 @@ def _excel_error(exc: Exception, name: str, kind: str) -> ImportFailure:
                          f"open it in Excel and save it again as .xlsx")
 
 
+def fill_merged_down(rows: list[list[Any]], ranges) -> None:
+    """Give every cell of a one-column merged range the value of its top cell, as the reader of the
+    sheet sees it (a unit code merged over the rows of its dossiers). Ranges across columns are
+    left alone: copying a value sideways would put it under another header."""
+    for (r0, c0), (r1, c1) in ranges:
+        if c0 != c1 or r1 <= r0 or r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        top = rows[r0][c0]
+        for r in range(r0 + 1, min(r1, len(rows) - 1) + 1):
+            if c0 < len(rows[r]) and rows[r][c0] in ("", None):
+                rows[r][c0] = top
+
+
 def has_error_cells(path: Path) -> bool:
     """True when a worksheet of the .xlsx holds an error cell (`t="e"`, e.g. a cached #DIV/0!) or
     a formula without a computed value: cells a fast reader would return as empty."""
@@ -241,8 +254,10 @@ def read_xlsx(path: Path, name: str) -> list[Grid]:
             wb = CalamineWorkbook.from_path(str(path))
             grids = []
             for meta in wb.sheets_metadata:
-                rows = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-                grids.append(Grid(name, meta.name, [list(r) for r in rows], list(range(1, len(rows) + 1)),
+                sheet = wb.get_sheet_by_name(meta.name)
+                rows = [list(r) for r in sheet.to_python(skip_empty_area=False)]
+                fill_merged_down(rows, sheet.merged_cell_ranges or [])
+                grids.append(Grid(name, meta.name, rows, list(range(1, len(rows) + 1)),
                                   hidden="Visible" not in str(meta.visible)))
             return grids
         except Exception as exc:  # python_calamine.CalamineError: not a readable workbook
