@@ -60,6 +60,21 @@ def write_catalogue(ds, folder: Path, mapping) -> None:
     source_frame(ds, "procedures", mapping).to_csv(folder / "thu-tuc.csv", index=False, encoding="utf-8-sig")
 
 
+def dossier_sheet(ds, mapping):
+    """An openpyxl sheet 'Hồ sơ' holding `ds`'s dossiers under the export headers (header on row 1),
+    its header list, and a function saving the workbook."""
+    import openpyxl
+
+    frame = source_frame(ds, "dossiers", mapping)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Hồ sơ"
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        ws.append(list(row))
+    return ws, list(frame.columns), wb.save
+
+
 # ------------------------------------------------------------------------------------------ parsing
 @pytest.mark.parametrize("text, expected", [
     ("1.234.000", 1234000.0), ("50.000 đ", 50000.0), ("12,5", 12.5), ("1.234.567,25", 1234567.25),
@@ -444,21 +459,13 @@ def test_unit_report_says_how_many_rows_of_the_unit_were_quarantined(small, mapp
 def test_procedure_codes_typed_as_numbers_in_excel_are_matched(mapping, tmp_path):
     """'1.001190' in a numeric Excel cell reads back as 1.00119: matched to the catalogue code,
     reported, while a code with no numeric twin stays unknown."""
-    import openpyxl
-
     ds = make_dataset(procedures=[{"procedure_code": "1.001190"}, {"procedure_code": "2.000815"}],
                       dossiers=[{"procedure_code": "1.001190"}, {"procedure_code": "2.000815"}])
     write_catalogue(ds, tmp_path, mapping)
-    frame = source_frame(ds, "dossiers", mapping)
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Hồ sơ"
-    ws.append(list(frame.columns))
-    for row, number in zip(frame.itertuples(index=False), (1.00119, 3.5)):
-        values = list(row)
-        values[list(frame.columns).index("Mã TTHC")] = number  # a number, as Excel keeps it
-        ws.append(values)
-    wb.save(tmp_path / "ho-so.xlsx")
+    ws, columns, save = dossier_sheet(ds, mapping)
+    for r, number in ((2, 1.00119), (3, 3.5)):
+        ws.cell(r, columns.index("Mã TTHC") + 1).value = number  # a number, as Excel keeps it
+    save(tmp_path / "ho-so.xlsx")
     result = import_export(tmp_path, mapping)
     assert list(result.dataset.dossiers["procedure_code"]) == ["1.001190"]
     assert result.matched_codes == {"1.00119": "1.001190"}
@@ -644,21 +651,13 @@ def test_everyday_variants_are_read(small, mapping, tmp_path):
 
 
 def test_a_unit_code_merged_over_its_dossiers_applies_to_each(small, mapping, tmp_path):
-    import openpyxl
-
     write_catalogue(small, tmp_path, mapping)
-    frame = source_frame(small, "dossiers", mapping)
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Hồ sơ"
-    ws.append(list(frame.columns))
-    for row in frame.itertuples(index=False):
-        ws.append(list(row))
-    col = list(frame.columns).index("Mã đơn vị") + 1
+    ws, columns, save = dossier_sheet(small, mapping)
+    col = columns.index("Mã đơn vị") + 1
     for r in (3, 4):  # rows of d2, d3 (C2, H1 in `small`): make them C1's, merged under d1's cell
         ws.cell(r, col).value = None
     ws.merge_cells(start_row=2, start_column=col, end_row=4, end_column=col)
-    wb.save(tmp_path / "ho-so.xlsx")
+    save(tmp_path / "ho-so.xlsx")
     result = import_export(tmp_path, mapping)
     assert result.quarantine.empty
     assert result.dataset.dossiers.sort_values("dossier_id")["unit_id"].tolist() == ["C1", "C1", "C1", "C1"]

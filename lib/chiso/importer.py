@@ -779,6 +779,19 @@ def _duplicates(table: str, frame: pd.DataFrame, rows: _Rows, policy: str = "qua
     rows.flag(merged, "duplicate_merged", key, ids, "an exact copy of an earlier row (kept once)")
 
 
+def _check_codes(frame: pd.DataFrame, rows: _Rows, known: dict, column: str, catalogue: str, reason: str,
+                 detail: str) -> None:
+    """Codes of `column` must be in the kept `catalogue`; near misses (case, Excel numbers) are
+    matched first and recorded, the rest quarantined with `reason`."""
+    matched = code_matches(frame[column][rows.ok], known[catalogue])
+    if matched:
+        frame[column] = frame[column].replace(matched)
+        known.setdefault("matched_codes", {}).update(matched)
+    codes = frame[column]
+    rows.flag(~codes.isin(known[catalogue]).to_numpy(), reason, column, codes.astype("str").to_numpy(dtype=object),
+              detail)
+
+
 def _references(table: str, frame: pd.DataFrame, rows: _Rows, known: dict[str, set]) -> None:
     if table == "units":
         while True:  # a unit whose parent was quarantined cannot hang in the tree either
@@ -803,21 +816,10 @@ def _references(table: str, frame: pd.DataFrame, rows: _Rows, known: dict[str, s
                   "the parent chain never reaches the province (a cycle)")
         return
     if table in ("dossiers", "petitions"):
-        matched = code_matches(frame["unit_id"][rows.ok], known["units"])
-        if matched:
-            frame["unit_id"] = frame["unit_id"].replace(matched)
-            known.setdefault("matched_codes", {}).update(matched)
-        unit = frame["unit_id"]
-        rows.flag(~unit.isin(known["units"]).to_numpy(), "unknown_unit", "unit_id",
-                  unit.astype("str").to_numpy(dtype=object), "unit code not in the unit list")
+        _check_codes(frame, rows, known, "unit_id", "units", "unknown_unit", "unit code not in the unit list")
     if table == "dossiers":
-        matched = code_matches(frame["procedure_code"][rows.ok], known["procedures"])
-        if matched:
-            frame["procedure_code"] = frame["procedure_code"].replace(matched)
-            known.setdefault("matched_codes", {}).update(matched)
-        code = frame["procedure_code"]
-        rows.flag(~code.isin(known["procedures"]).to_numpy(), "unknown_procedure", "procedure_code",
-                  code.astype("str").to_numpy(dtype=object), "procedure code not in the procedure list")
+        _check_codes(frame, rows, known, "procedure_code", "procedures", "unknown_procedure",
+                     "procedure code not in the procedure list")
     if table == "procedures" and "agency_id" in frame.columns:
         agency = frame["agency_id"]
         rows.flag((agency.notna() & ~agency.isin(known["units"])).to_numpy(), "unknown_unit", "agency_id",
