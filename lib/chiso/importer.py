@@ -42,6 +42,7 @@ MAX_COUNT = 1_000_000  # a count column (supplement requests) above this is a ty
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 SYNTHETIC_MARK = "dữ liệu mô phỏng"
+_INVISIBLE_RE = re.compile("[\ufeff\u200b\u200c\u200d\u2060]")
 _AM_PM = re.compile(r"\s*\b(SA|CH)$", re.IGNORECASE)  # Vietnamese clocks: sáng (AM), chiều (PM)
 _CURRENCY = re.compile(r"\s*(vnđ|vnd|đồng|đ)\.?$", re.IGNORECASE)
 
@@ -90,6 +91,9 @@ class ImportResult:
 
 def _cell_text(value: Any) -> str:
     """A cell as trimmed NFC text ('' for empty); whole floats lose their '.0'."""
+    if type(value) is str and value.isascii():  # the common case first: codes, dates, numbers as text
+        text = value.strip()
+        return text[1:] if text.startswith("'") else text
     if value is None:
         return ""
     if isinstance(value, float):
@@ -98,7 +102,12 @@ def _cell_text(value: Any) -> str:
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    text = unicodedata.normalize("NFC", str(value)).translate(INVISIBLE).strip()
+    text = str(value)
+    if not text.isascii():  # most cells (codes, dates, numbers) are ASCII: nothing to normalise
+        text = unicodedata.normalize("NFC", text)
+        if _INVISIBLE_RE.search(text):
+            text = text.translate(INVISIBLE)
+    text = text.strip()
     return text[1:] if text.startswith("'") else text  # Excel's "store as text" apostrophe
 
 
@@ -535,6 +544,7 @@ def _parse_column(col, cm, raw: list[Any], texts: list[str], rows: _Rows, mappin
     """Parse one contract column; flag problems on `rows`; return a pandas Series of contract values."""
     n = len(raw)
     name = col.name
+    keys: dict[str, str] = {}  # text_key per distinct text: columns of words repeat a handful of values
     text_arr = np.asarray(texts, dtype=object)
     errors = np.isin(text_arr, list(EXCEL_ERRORS)) | np.char.startswith(text_arr.astype(str), UNCALCULATED)
     rows.flag(errors, "formula_error", name, text_arr,
@@ -548,7 +558,7 @@ def _parse_column(col, cm, raw: list[Any], texts: list[str], rows: _Rows, mappin
         for i, t in enumerate(texts):
             if not t:
                 continue
-            key = text_key(t)
+            key = keys[t] if t in keys else keys.setdefault(t, text_key(t))
             if key in cm.values:
                 v = cm.values[key]
                 mapped[i] = None if v in ("", None) else v
@@ -577,7 +587,7 @@ def _parse_column(col, cm, raw: list[Any], texts: list[str], rows: _Rows, mappin
             elif not t:
                 parsed[i] = None if col.nullable else mapping.blank_bool
             else:
-                key = text_key(t)
+                key = keys[t] if t in keys else keys.setdefault(t, text_key(t))
                 if key in mapping.true_values:
                     parsed[i] = True
                 elif key in mapping.false_values:
@@ -641,23 +651,27 @@ def _row_kinds(grid: Grid, loc: Located, tmap: TableMap, mapping: Mapping, rows:
     width = max((i + 1 for i, t in enumerate(header) if t), default=0)
     for j in range(n):
         cells = grid.rows[first + j]
-        texts = [_cell_text(c) for c in cells]
-        if not any(texts):
+        if not any(c is not None and c != "" and not (isinstance(c, str) and not c.strip()) for c in cells):
             rows.reason[j] = "empty_row"
             continue
-        if not grid.sheet and any(texts[width:]):  # a CSV row with more fields than the header: shifted
+        if not grid.sheet and any(_cell_text(c) for c in cells[width:]):  # more fields than headers: shifted
+            last = max(i + 1 for i, c in enumerate(cells) if _cell_text(c))
             rows.reason[j] = "column_count_mismatch"
-            rows.detail[j] = (f"{max(i + 1 for i, t in enumerate(texts) if t)} fields for {width} headers: an "
-                              f"unquoted delimiter inside a value has shifted the row")
+            rows.detail[j] = (f"{last} fields for {width} headers: an unquoted delimiter inside a value has "
+                              f"shifted the row")
             continue
-        key_text = texts[key_col] if key_col is not None and key_col < len(texts) else ""
-        mapped = [(i, header_keys[i]) for i in loc.columns.values() if i < len(texts)]
-        if mapped and sum(1 for i, keys in mapped if text_key(texts[i]) in keys) * 2 >= len(mapped):
-            rows.reason[j] = "repeated_header"
-            rows.detail[j] = "the header row again (page-wise report exports repeat it)"
-            continue
-        key_is_total = text_key(key_text).startswith(mapping.totals_markers)
-        if (not key_text or key_is_total) and any(text_key(t).startswith(mapping.totals_markers) for t in texts if t):
+        key_text = _cell_text(cells[key_col]) if key_col is not None and key_col < len(cells) else ""
+        key = text_key(key_text)
+        if not key_text or key in header_keys.get(key_col, ()):  # a record's id is never its header
+            texts = [_cell_text(c) for c in cells]
+            mapped = [(i, header_keys[i]) for i in loc.columns.values() if i < len(texts)]
+            if mapped and sum(1 for i, keys in mapped if text_key(texts[i]) in keys) * 2 >= len(mapped):
+                rows.reason[j] = "repeated_header"
+                rows.detail[j] = "the header row again (page-wise report exports repeat it)"
+                continue
+        key_is_total = key.startswith(mapping.totals_markers)
+        if (not key_text or key_is_total) and any(text_key(t).startswith(mapping.totals_markers)
+                                                  for t in map(_cell_text, cells) if t):
             rows.reason[j] = "totals_row"
             rows.detail[j] = "a totals line, not a record"
 

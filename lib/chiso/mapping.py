@@ -51,7 +51,10 @@ def text_key(value: Any) -> str:
     Windows-1258 text decodes to base letters plus combining tone marks; NFC makes it equal to
     the precomposed text typed in a mapping file.
     """
-    text = unicodedata.normalize("NFC", str(value)).translate(INVISIBLE)
+    text = str(value)
+    if text.isascii():
+        return " ".join(text.split()).lower()
+    text = unicodedata.normalize("NFC", text).translate(INVISIBLE)
     return " ".join(text.replace("\u00a0", " ").split()).casefold()
 
 
