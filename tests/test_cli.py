@@ -7,8 +7,6 @@ worked out by hand from the spec: points = max × min(1, ratio / target), empty 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -16,10 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from builders import make_dataset
-from chiso import cli
+from cli_helpers import assert_user_error, run_main, run_subprocess
 from chiso.cli import app
 from chiso.contract import write_dataset
-from chiso.periods import PeriodError
 
 GROUPS = ["TRANSPARENCY", "PROGRESS", "ONLINE_SERVICE", "ONLINE_PAYMENT", "SATISFACTION", "DIGITIZATION"]
 INDICATOR_COLUMNS = ["unit_id", "unit_name", "unit_kind", "parent_id", "period", "group", "indicator",
@@ -29,36 +26,10 @@ UNIT_COLUMNS = ["unit_id", "unit_name", "unit_kind", "period", *GROUPS, "total",
 runner = CliRunner()
 
 
-def chiso_command() -> list[str]:
-    script = Path(sys.executable).with_name("chiso")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "chiso.cli"]
 
 
-def run_subprocess(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*chiso_command(), *args], capture_output=True, text=True, timeout=60)
 
 
-def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run the console entry point in-process; return (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["chiso", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def assert_user_error(code: int, stderr: str, *fragments: str) -> None:
-    """Exit code 2, exactly one line `chiso: error: …` containing the fragments, no traceback."""
-    assert code == 2, stderr
-    assert "Traceback" not in stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("chiso: error:"), stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 # ------------------------------------------------------------------------------------- fixtures

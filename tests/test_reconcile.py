@@ -16,8 +16,6 @@ A hand-made province (tests/builders.py) in June 2024, every number worked out b
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from builders import make_dataset
-from chiso import cli
+from cli_helpers import assert_user_error, run_main, run_subprocess
 from chiso.cli import app
 from chiso.contract import write_dataset
 from chiso.counts import count, prepare
@@ -330,23 +328,8 @@ def files(tmp_path_factory, ds, scenario_portal) -> tuple[Path, Path]:
     return data, portal
 
 
-def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["chiso", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
-def assert_user_error(code: int, stderr: str, *fragments: str) -> None:
-    assert code == 2, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("chiso: error:") and "Traceback" not in stderr, stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_cli_prints_the_differences_and_the_unit_summary(files):
@@ -379,10 +362,8 @@ def test_cli_writes_csv_with_bom(files, tmp_path):
 
 def test_cli_missing_portal_file_subprocess(files, tmp_path):
     data, _ = files
-    script = Path(sys.executable).with_name("chiso")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "chiso.cli"]
-    proc = subprocess.run([*command, "reconcile", "--data", str(data), "--portal", str(tmp_path / "nope.csv"),
-                           "--period", PERIOD], capture_output=True, text=True, timeout=60)
+    proc = run_subprocess("reconcile", "--data", str(data), "--portal", str(tmp_path / "nope.csv"),
+                          "--period", PERIOD)
     assert_user_error(proc.returncode, proc.stderr, "nope.csv", "does not exist")
 
 
