@@ -226,3 +226,19 @@ def test_unchanged_total_uses_the_same_sentence():
     attr.displayed_total1 = attr.displayed_total0
     first = attribution_sentences(attr, "vi")[0]
     assert first == "Tổng điểm của Xã Một kỳ 2024-06: 61,3 điểm, không đổi so với kỳ 2024-05; xếp hạng 3/10."
+
+
+@pytest.mark.parametrize("value, lang, expected", [
+    (2.1, "vi", "+2,1"), (-0.5, "vi", "−0,5"), (0.004, "vi", "0"), (1234.567, "en", "+1,234.57"),
+    (float("nan"), "vi", "–"), (None, "en", "–"),
+])
+def test_signed_points(value, lang, expected):
+    from chiso.narrative import fmt_signed_points
+
+    assert fmt_signed_points(value, lang) == expected
+
+
+def test_esc_makes_text_safe_in_html():
+    from chiso.narrative import esc
+
+    assert esc('<b>"Sở" & co</b>') == "&lt;b&gt;&quot;Sở&quot; &amp; co&lt;/b&gt;"

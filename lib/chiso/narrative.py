@@ -6,6 +6,7 @@ use a comma for decimals and a dot for thousands (1.240; 2,1).
 
 from __future__ import annotations
 
+import html
 import math
 
 from .counts import RULE_NOUNS
@@ -76,6 +77,19 @@ def fmt_points(value: float, lang: str = "vi") -> str:
     if sep in text:
         text = text.rstrip("0").rstrip(sep)
     return text
+
+
+def fmt_signed_points(value: float | None, lang: str = "vi") -> str:
+    """A change in points: '+2,1', '−0,5' (a real minus sign), '' for no change, '–' when unknown."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    sign = "+" if value > 0.0049 else "−" if value < -0.0049 else ""
+    return sign + fmt_points(abs(value), lang)
+
+
+def esc(text) -> str:
+    """Text made safe inside HTML (every page and section escapes through this)."""
+    return html.escape(str(text))
 
 
 def fmt_percent(ratio: float | None, lang: str = "vi") -> str:

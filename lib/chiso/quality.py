@@ -21,8 +21,6 @@ and postal dossiers arrive any day and the legal clock starts on the next workin
 
 from __future__ import annotations
 
-import html
-import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,7 +31,7 @@ from . import quarantine as qmod
 from .contract import LOCAL_TZ, SYNTHETIC_BANNER, Dataset
 from .counts import NEVER, US_PER_DAY, PeriodCounter, Prepared, _day, _end_of_day, count_period, legal_due, prepare
 from .methodology import Methodology, load_methodology
-from .narrative import fmt_number, fmt_percent, fmt_points
+from .narrative import esc, fmt_number, fmt_percent, fmt_signed_points
 from .periods import Period, parse_period
 from .scoring import score_counts
 
@@ -209,13 +207,6 @@ SUMMARY_COLUMNS = ["unit_id", "unit_name", "unit_kind", "period", "dossiers", "p
 
 
 # ----------------------------------------------------------------------------------- helpers
-def _signed(value: float, lang: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    sign = "+" if value > 0.0049 else "−" if value < -0.0049 else ""
-    return sign + fmt_points(abs(value), lang)
-
-
 def _us(ts: pd.Timestamp) -> int:
     return int(np.datetime64(ts.to_datetime64(), "us").astype(np.int64))
 
@@ -281,7 +272,7 @@ def _fmt_notes(code: str, count: np.ndarray, lang: str, **values) -> list[str]:
         for key, arr in values.items():
             v = arr[i] if isinstance(arr, np.ndarray) else arr
             if key in ("gain", "loss"):
-                fields[key] = _signed(float(v), lang)
+                fields[key] = fmt_signed_points(float(v), lang)
             elif isinstance(v, (int, float, np.integer, np.floating)):
                 fields[key] = fmt_number(float(v), lang)
             else:
@@ -629,10 +620,6 @@ def load_report(data: str | Path, period: str = "latest", lang: str = "vi",
 
 
 # -------------------------------------------------------------------------------------- HTML
-def _esc(text) -> str:
-    return html.escape(str(text))
-
-
 WORDS = {
     "vi": {"summary": "Đơn vị có vấn đề, nặng nhất trước", "province": "Toàn tỉnh, từng loại kiểm tra",
            "quarantine": "Dòng bị cách ly khi nhập", "quarantine_units": "Dòng bị cách ly theo đơn vị",
@@ -681,9 +668,9 @@ def header_html(rep: QualityReport) -> str:
     w = WORDS[rep.lang]
     title = "Chất lượng dữ liệu" if rep.lang == "vi" else "Data quality"
     when = f"{rep.as_of:%d/%m/%Y %H:%M}"
-    banner = f'<div class="banner">{_esc(SYNTHETIC_BANNER)}</div>' if rep.synthetic else ""
+    banner = f'<div class="banner">{esc(SYNTHETIC_BANNER)}</div>' if rep.synthetic else ""
     line = w["as_of"].format(period=rep.period, as_of=when, methodology=rep.methodology)
-    return f"{banner}<h1>{_esc(title)}</h1><p class='muted'>{_esc(line)}</p><p class='muted'>{_esc(w['bounds'])}</p>"
+    return f"{banner}<h1>{esc(title)}</h1><p class='muted'>{esc(line)}</p><p class='muted'>{esc(w['bounds'])}</p>"
 
 
 def summary_html(rep: QualityReport, top: int = 25) -> str:
@@ -691,15 +678,15 @@ def summary_html(rep: QualityReport, top: int = 25) -> str:
     w, lang = WORDS[rep.lang], rep.lang
     s = rep.summary
     s = s[(s["flagged"] > 0) | (s["quarantined"] > 0)]
-    head = f"<h2>{_esc(w['summary'])}</h2>"
+    head = f"<h2>{esc(w['summary'])}</h2>"
     if s.empty:
-        return head + f"<p>{_esc(w['none'])}</p>"
+        return head + f"<p>{esc(w['none'])}</p>"
     from .report import KIND_LABELS
 
     s = s.assign(unit_kind=s["unit_kind"].map(KIND_LABELS[lang]).fillna(s["unit_kind"]))
     cols = dict(zip(["unit_name", "unit_kind", "dossiers", "petitions", "flagged", "quarantined", "exact_gain",
                      "max_gain", "overstated", "worst_check"], w["cols_summary"]))
-    pts = {k: (lambda v: _esc(_signed(v, lang))) for k in ("exact_gain", "max_gain", "overstated")}
+    pts = {k: (lambda v: esc(fmt_signed_points(v, lang))) for k in ("exact_gain", "max_gain", "overstated")}
     return head + _table(rep.lang, s.head(top), cols, f"chat-luong-du-lieu-{rep.period}.csv", pts)
 
 
@@ -708,22 +695,22 @@ def province_html(rep: QualityReport) -> str:
     w, lang = WORDS[rep.lang], rep.lang
     frame = rep.province_checks()
     cols = dict(zip(["label", "severity", "count", "share", "points_at_stake", "cost_label", "note"], w["cols_checks"]))
-    fmt = {"share": lambda v: _esc(fmt_percent(None if pd.isna(v) else float(v), lang)),
-           "points_at_stake": lambda v: _esc(_signed(float(v), lang))}
-    return f"<h2>{_esc(w['province'])}</h2>" + _table(rep.lang, frame, cols, f"kiem-tra-{rep.period}.csv", fmt)
+    fmt = {"share": lambda v: esc(fmt_percent(None if pd.isna(v) else float(v), lang)),
+           "points_at_stake": lambda v: esc(fmt_signed_points(float(v), lang))}
+    return f"<h2>{esc(w['province'])}</h2>" + _table(rep.lang, frame, cols, f"kiem-tra-{rep.period}.csv", fmt)
 
 
 def quarantine_html(rep: QualityReport) -> str:
     """The quarantine summary per table and reason, then per unit code."""
     w = WORDS[rep.lang]
-    out = f"<h2>{_esc(w['quarantine'])}</h2>"
+    out = f"<h2>{esc(w['quarantine'])}</h2>"
     if rep.quarantine.empty:
-        return out + f"<p>{_esc(w['no_quarantine'])}</p>"
+        return out + f"<p>{esc(w['no_quarantine'])}</p>"
     out += _table(rep.lang, rep.quarantine, dict(zip(["table", "label", "rows"], w["cols_quarantine"])),
                   f"cach-ly-{rep.period}.csv")
     if not rep.quarantine_units.empty:
         cols = dict(zip(["unit_id", "unit_name", "table", "label", "rows", "in_period", "undated"], w["cols_q_units"]))
-        out += f"<h3>{_esc(w['quarantine_units'])}</h3>" + _table(rep.lang, rep.quarantine_units, cols,
+        out += f"<h3>{esc(w['quarantine_units'])}</h3>" + _table(rep.lang, rep.quarantine_units, cols,
                                                                       f"cach-ly-don-vi-{rep.period}.csv")
     return out
 
@@ -732,7 +719,7 @@ def definitions_html(lang: str = "vi") -> str:
     w = WORDS[lang]
     frame = definitions(lang)
     cols = dict(zip(["label", "severity", "cost", "definition"], w["cols_def"]))
-    return f"<h2>{_esc(w['definitions'])}</h2>" + _table(lang, frame, cols, None)
+    return f"<h2>{esc(w['definitions'])}</h2>" + _table(lang, frame, cols, None)
 
 
 def points_chart(rep: QualityReport, top: int = 15):

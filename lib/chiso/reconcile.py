@@ -45,7 +45,6 @@ Rows whose counts agree get `match` (kept only with `include_equal=True`). The n
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +55,7 @@ import pandas as pd
 from .contract import SYNTHETIC_BANNER, Dataset
 from .counts import RULE_NOUNS, US_PER_HOUR, PeriodCounter, Prepared, RULES, count_period, prepare
 from .methodology import Methodology, load_methodology
-from .narrative import fmt_number, fmt_points
+from .narrative import esc, fmt_number, fmt_points
 from .periods import Period, parse_period
 from .scoring import COUNTS_REQUIRED, CountsError, check_counts, read_counts_csv, score_counts
 
@@ -412,19 +411,15 @@ def reconcile_view(data_dir: str | Path, portal_file: str | Path, period: str, l
     return ReconcileView(ds, meth, label, lang, str(portal_file), table)
 
 
-def _esc(text) -> str:
-    return html.escape(str(text))
-
-
 def header_html(view: ReconcileView) -> str:
     """Title, files, and how many rows differ by cause."""
     lang = view.lang
     diffs = view.differences
     n_rows = len(view.table)
     counts = diffs["cause"].value_counts()
-    items = "".join(f"<li>{_esc(cause_label(c, lang))}: {fmt_number(int(counts[c]), lang)}</li>"
+    items = "".join(f"<li>{esc(cause_label(c, lang))}: {fmt_number(int(counts[c]), lang)}</li>"
                     for c in CAUSES if c in counts.index)
-    banner = f'<div class="banner">{_esc(SYNTHETIC_BANNER)}</div>' if view.ds.synthetic else ""
+    banner = f'<div class="banner">{esc(SYNTHETIC_BANNER)}</div>' if view.ds.synthetic else ""
     if lang == "vi":
         title = f"Đối chiếu với Cổng DVCQG, kỳ {view.period}"
         sub = (f"Tệp số liệu Cổng: {view.portal_file}. Phương pháp: {view.meth.title_vi}. "
@@ -435,7 +430,7 @@ def header_html(view: ReconcileView) -> str:
         sub = (f"Portal file: {view.portal_file}. Methodology: {view.meth.title_en}. "
                f"{fmt_number(len(diffs), lang)} of {fmt_number(n_rows, lang)} unit × indicator rows differ; "
                f"differences are local − portal.")
-    return f"{banner}<h1>{_esc(title)}</h1><p class='muted'>{_esc(sub)}</p><ul>{items}</ul>"
+    return f"{banner}<h1>{esc(title)}</h1><p class='muted'>{esc(sub)}</p><ul>{items}</ul>"
 
 
 def summary_html(view: ReconcileView, top: int = 20) -> str:
@@ -453,7 +448,7 @@ def summary_html(view: ReconcileView, top: int = 20) -> str:
                      "largest_indicator", "main_cause_label"], heads))
     pts = lambda v: fmt_points(float(v), lang)  # noqa: E731
     h2 = {"vi": "Tổng chênh lệch theo đơn vị", "en": "Total difference per unit"}[lang]
-    return f"<h2>{_esc(h2)}</h2>" + table(summary, cols, f"doi-chieu-don-vi-{view.period}.csv", lang,
+    return f"<h2>{esc(h2)}</h2>" + table(summary, cols, f"doi-chieu-don-vi-{view.period}.csv", lang,
                                            {"points_local": pts, "points_portal": pts, "points_diff": pts})
 
 
@@ -480,9 +475,9 @@ def differences_html(view: ReconcileView, top: int = 50) -> str:
         more = {"vi": f"<p class='muted'>{top} trên {len(diffs)} dòng; tải CSV để xem tất cả.</p>",
                 "en": f"<p class='muted'>{top} of {len(diffs)} rows; download the CSV for all.</p>"}[lang]
     if diffs.empty:
-        return f"<h2>{_esc(h2)}</h2><p>" + ("Không có chênh lệch." if lang == "vi" else "No differences.") + "</p>"
+        return f"<h2>{esc(h2)}</h2><p>" + ("Không có chênh lệch." if lang == "vi" else "No differences.") + "</p>"
     link = download_link(diffs, f"doi-chieu-{view.period}.csv", lang)  # every difference, every column
-    return (f"<h2>{_esc(h2)}</h2>" + link + table(shown, cols, None, lang,
+    return (f"<h2>{esc(h2)}</h2>" + link + table(shown, cols, None, lang,
                                                    {"points_local": pts, "points_portal": pts, "points_diff": pts,
                                                     "numerator_local": num, "denominator_local": num,
                                                     "numerator_portal": num, "denominator_portal": num})
@@ -539,4 +534,4 @@ def causes_html(lang: str = "vi") -> str:
             "Unexplained: none of the above.",
         ]
         h2 = "How causes are decided"
-    return f"<h2>{_esc(h2)}</h2><ol>" + "".join(f"<li>{_esc(i)}</li>" for i in items) + "</ol>"
+    return f"<h2>{esc(h2)}</h2><ol>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ol>"

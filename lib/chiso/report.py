@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,7 +23,7 @@ from .at_risk import at_risk
 from .contract import SYNTHETIC_BANNER, load_dataset
 from .explain import Attribution, Explainer, top_drivers, unit_trend, waterfall_steps
 from .methodology import Methodology, load_methodology
-from .narrative import fmt_number, fmt_percent, fmt_points
+from .narrative import esc, fmt_number, fmt_percent, fmt_points, fmt_signed_points
 from .periods import Period, parse_period
 from .quarantine import read as read_quarantine
 from .quarantine import missing_records, reason_label
@@ -136,10 +135,6 @@ def title_block(ctx: "ReportContext", unit_id: str | None = None) -> str:
 
 
 # ------------------------------------------------------------------------------- primitives
-def esc(text) -> str:
-    return html.escape(str(text))
-
-
 def download_link(frame: pd.DataFrame, filename: str, lang: str = "vi") -> str:
     """A link that saves the table as CSV from the page itself (a data: URI, works offline)."""
     data = base64.b64encode(frame.to_csv(index=False).encode("utf-8-sig")).decode("ascii")
@@ -172,8 +167,7 @@ def table(frame: pd.DataFrame, columns: dict[str, str], filename: str | None = N
 
 def _signed(value: float, lang: str) -> str:
     cls = "up" if value > 0.0049 else "down" if value < -0.0049 else "muted"
-    sign = "+" if value > 0.0049 else "−" if value < -0.0049 else "±"
-    return f'<span class="{cls}">{sign}{fmt_points(abs(value), lang)}</span>'
+    return f'<span class="{cls}">{fmt_signed_points(value, lang) if cls != "muted" else "±0"}</span>'
 
 
 def chart(c) -> str:
