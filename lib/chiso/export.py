@@ -19,6 +19,7 @@ import pandas as pd
 from .contract import SCHEMA, Dataset
 from .mapping import Mapping, load_mapping, text_key
 from .methodology import REPO_ROOT
+from .narrative import fmt_number
 
 EXAMPLE_MAPPING = REPO_ROOT / "parameters" / "mappings" / "mot-cua-example.yaml"
 #: Column groups of the two-level header of the dossier report.
@@ -88,7 +89,7 @@ def _fmt_number(value: Any) -> str:
         return ""
     value = float(value)
     if value.is_integer():
-        return f"{int(value):,}".replace(",", ".")
+        return fmt_number(value, "vi")  # 1234000 → "1.234.000", as Vietnamese exports write it
     return f"{value}".replace(".", ",")
 
 
